@@ -1,0 +1,47 @@
+package scenarios
+
+import (
+	"flag"
+	"testing"
+)
+
+var seeds = flag.Int("seeds", 20, "seeds per scenario in TestScenarios")
+
+// Every scenario passes on a range of seeds. hasim sweep runs many more.
+func TestScenarios(t *testing.T) {
+	for _, s := range All() {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			for seed := uint64(1); seed <= uint64(*seeds); seed++ {
+				res, err := Execute(s.Name, seed, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Passed() {
+					t.Errorf("seed %d: %v\nreplay: %s", seed, res.Violations, res.Replay())
+				}
+			}
+		})
+	}
+}
+
+// hasim run X --seed 7 twice gives the same trace hash; seed 8 another.
+func TestSameSeedSameTraceOtherSeedOtherTrace(t *testing.T) {
+	for _, s := range All() {
+		a, _ := Execute(s.Name, 7, Options{})
+		b, _ := Execute(s.Name, 7, Options{})
+		c, _ := Execute(s.Name, 8, Options{})
+		if a.TraceHash != b.TraceHash || a.Steps != b.Steps {
+			t.Errorf("%s: seed 7 twice gave %s and %s", s.Name, a.TraceHash, b.TraceHash)
+		}
+		if a.TraceHash == c.TraceHash {
+			t.Errorf("%s: seeds 7 and 8 gave the same trace %s", s.Name, a.TraceHash)
+		}
+	}
+}
+
+func TestUnknownScenario(t *testing.T) {
+	if _, err := Execute("no-such", 1, Options{}); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+}
