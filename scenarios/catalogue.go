@@ -58,12 +58,14 @@ func runBondFailover(r *Run) {
 	}
 	var cutAt time.Duration
 	lastBefore, firstAfter := map[key]time.Duration{}, map[key]time.Duration{}
-	c.OnPing = func(at time.Duration, rx, tx *sim.Host, link env.LinkID, _ uint64) {
-		k := key{rx, tx, link}
-		if cutAt == 0 || at <= cutAt {
-			lastBefore[k] = at
+	// Judged by send time: a frame already on the wire at the cut may still
+	// arrive after it.
+	c.OnPing = func(p Ping) {
+		k := key{p.Receiver, p.Sender, p.Link}
+		if cutAt == 0 || p.SentAt <= cutAt {
+			lastBefore[k] = p.SentAt
 		} else if _, seen := firstAfter[k]; !seen {
-			firstAfter[k] = at
+			firstAfter[k] = p.SentAt
 		}
 	}
 	c.Start(HeartbeatConfig{Interval: interval, Timeout: hbTimeout})
@@ -89,6 +91,7 @@ func runBondFailover(r *Run) {
 	}
 	// Frames on the bond's link are lost both ways until the failover:
 	// 200-300 ms, plus up to one interval until the next ping goes out.
+	// (This ping is the first delivered of those sent after the cut.)
 	peer := c.Hosts[0]
 	if peer == host {
 		peer = c.Hosts[1]
@@ -136,8 +139,8 @@ func runLossy(r *Run) {
 	seen := map[stream]map[uint64]bool{}
 	highest := map[stream]uint64{}
 	var arrivals, dups, late float64
-	c.OnPing = func(_ time.Duration, rx, tx *sim.Host, link env.LinkID, seq uint64) {
-		s := stream{rx, tx, link}
+	c.OnPing = func(p Ping) {
+		s, seq := stream{p.Receiver, p.Sender, p.Link}, p.Seq
 		if seen[s] == nil {
 			seen[s] = map[uint64]bool{}
 		}

@@ -18,10 +18,21 @@ type Cluster struct {
 	Procs   []*sim.Process
 	Nodes   []*Heartbeat // the current incarnation on each host
 	Changes []Change
-	// OnPing, if set, sees every ping any node receives, in world time.
-	OnPing func(at time.Duration, receiver, sender *sim.Host, link env.LinkID, seq uint64)
+	// OnPing, if set, sees every ping any node receives, with its send and
+	// arrival times in world time.
+	OnPing func(p Ping)
 
 	boots []uint64
+	// started[i] is the incarnation of Procs[i] whose node is Nodes[i].
+	started []uint64
+}
+
+// Ping is one ping as the world saw it.
+type Ping struct {
+	Sender, Receiver *sim.Host
+	Link             env.LinkID
+	Seq              uint64
+	SentAt, At       time.Duration
 }
 
 // Change is one node's conclusion about one peer's link.
@@ -62,6 +73,7 @@ func BondedCluster(r *Run, names []string) *Cluster {
 	}
 	c.Nodes = make([]*Heartbeat, len(names))
 	c.boots = make([]uint64, len(names))
+	c.started = make([]uint64, len(names))
 	return c
 }
 
@@ -86,14 +98,20 @@ func (c *Cluster) main(i int, cfg HeartbeatConfig) func(env.Env) {
 	cfg.OnChange = func(peer env.NodeID, link env.LinkID, up bool) {
 		c.Changes = append(c.Changes, Change{At: c.r.W.Now(), Observer: self, Peer: c.r.W.HostOf(peer), Link: link, Up: up})
 	}
-	cfg.OnPing = func(peer env.NodeID, link env.LinkID, seq uint64, at env.Mono) {
+	cfg.OnPing = func(peer env.NodeID, link env.LinkID, seq uint64, sentAt, at env.Mono) {
 		sender := c.r.W.HostOf(peer)
 		arrived := c.Procs[i].Started() + time.Duration(at)
 		if !c.r.W.ReachableAt(sender.Name(), self.Name(), arrived) {
 			c.r.Violationf("%s received a ping from %s that arrived at %v, across a partition", self.Name(), sender.Name(), arrived)
 		}
 		if c.OnPing != nil {
-			c.OnPing(arrived, self, sender, link, seq)
+			// The sender's Mono counts from its current incarnation's start;
+			// a ping from an earlier one (in flight across a restart) would
+			// map wrongly, so it is not passed on.
+			sp := c.Procs[hostIndex(c, sender)]
+			if sent := sp.Started() + time.Duration(sentAt); sent <= arrived {
+				c.OnPing(Ping{Sender: sender, Receiver: self, Link: link, Seq: seq, SentAt: sent, At: arrived})
+			}
 		}
 	}
 	return func(e env.Env) {
@@ -109,17 +127,25 @@ func (c *Cluster) main(i int, cfg HeartbeatConfig) func(env.Env) {
 		}
 		c.boots[i] = hb.Boot()
 		c.Nodes[i] = hb
+		c.started[i] = c.Procs[i].Incarnation()
 	}
 }
 
-// live reports whether host i's node is running and not paused.
+// live reports whether host i's process is running and not paused.
 func (c *Cluster) live(i int) bool {
-	return c.Hosts[i].Powered() && c.Procs[i].Alive() && !c.Procs[i].Paused() && c.Nodes[i] != nil
+	return c.Procs[i].Alive() && !c.Procs[i].Paused()
 }
 
-// AllUp reports whether every live node sees every other live node up on
-// every link.
+// AllUp reports whether every live node has started and sees every other
+// live node up on every link. A process that runs but whose node has not
+// started yet (or whose current node is a previous incarnation's) makes it
+// false: no vacuous truth before the nodes exist.
 func (c *Cluster) AllUp() bool {
+	for i := range c.Hosts {
+		if c.live(i) && c.started[i] != c.Procs[i].Incarnation() {
+			return false
+		}
+	}
 	for i := range c.Hosts {
 		for j := range c.Hosts {
 			if i == j || !c.live(i) || !c.live(j) {

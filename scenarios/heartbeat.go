@@ -40,9 +40,9 @@ type HeartbeatConfig struct {
 	// OnChange, if set, is called on the loop when a peer's link changes
 	// state; scenarios use it to compare the node's view with the truth.
 	OnChange func(peer env.NodeID, link env.LinkID, up bool)
-	// OnPing, if set, is called for each ping received, with its arrival
-	// time.
-	OnPing func(peer env.NodeID, link env.LinkID, seq uint64, at env.Mono)
+	// OnPing, if set, is called for each ping received, with the sender's
+	// Mono when it sent it and the receiver's Mono when it arrived.
+	OnPing func(peer env.NodeID, link env.LinkID, seq uint64, sentAt, at env.Mono)
 }
 
 // HeartbeatStats counts what a Heartbeat saw.
@@ -195,7 +195,7 @@ func (h *Heartbeat) receive(link env.LinkID, from env.NodeID, frame []byte, at e
 	case hbPing:
 		h.Stats.PingsReceived++
 		if h.cfg.OnPing != nil {
-			h.cfg.OnPing(from, link, f.seq, at)
+			h.cfg.OnPing(from, link, f.seq, f.sentAt, at)
 		}
 		h.e.Transport.Send(link, from, hbFrame{kind: hbPong, seq: f.seq, sentAt: f.sentAt}.encode())
 	case hbPong:
