@@ -153,6 +153,28 @@ func TestPartitionsAndBlocks(t *testing.T) {
 	w.Heal()
 	healed := phase(time.Second)
 
+	// The history answers for any past instant; at the instant of a change
+	// both rules count, so the path is open if either allowed it.
+	const second = time.Second
+	for _, c := range []struct {
+		at   time.Duration
+		from string
+		to   string
+		want bool
+	}{
+		{second / 2, "a", "b", true},
+		{second, "a", "b", true}, // the partition's own instant
+		{second + 1, "a", "b", false},
+		{second + 1, "b", "c", true},
+		{2*second + 1, "a", "b", false}, // the one-way block
+		{2*second + 1, "b", "a", true},
+		{3*second + 1, "a", "b", true},
+	} {
+		if got := w.ReachableAt(c.from, c.to, c.at); got != c.want {
+			t.Errorf("ReachableAt(%s, %s, %v) = %v, want %v", c.from, c.to, c.at, got, c.want)
+		}
+	}
+
 	for _, c := range []struct {
 		name   string
 		counts map[string]int
