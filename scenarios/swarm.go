@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,18 +33,20 @@ func runSwarm(r *Run) {
 	const faultPhase = 40 * time.Second
 	faults := r.W.Rand("faults")
 	nFaults := 1 + faults.IntN(8)
-	var schedule []string
+	var planned []plannedFault
 	for range nFaults {
-		at := between(faults, time.Second, faultPhase-5*time.Second)
-		length := between(faults, 100*time.Millisecond, 5*time.Second)
+		f := plannedFault{
+			at:     between(faults, time.Second, faultPhase-5*time.Second),
+			length: between(faults, 100*time.Millisecond, 5*time.Second),
+		}
 		host := c.Hosts[faults.IntN(len(c.Hosts))]
 		i := hostIndex(c, host)
-		switch kind := faults.IntN(5); kind {
+		p := c.Procs[i]
+		switch faults.IntN(5) {
 		case 0:
 			nic := host.NIC(fmt.Sprintf("eth%d", faults.IntN(4)))
-			r.W.At(at, "fault: cut "+nic.Name(), nic.CutCable)
-			r.W.At(at+length, "repair: restore "+nic.Name(), nic.RestoreCable)
-			schedule = append(schedule, fmt.Sprintf("cut %s at %v for %v", nic.Name(), at, length))
+			f.resource, f.what = "nic "+nic.Name(), "cut "+nic.Name()
+			f.apply, f.repair = nic.CutCable, nic.RestoreCable
 		case 1:
 			var a, b []string
 			for _, h := range c.Hosts {
@@ -53,30 +56,31 @@ func runSwarm(r *Run) {
 					b = append(b, h.Name())
 				}
 			}
-			r.W.At(at, "", func() { r.W.Partition(a, b) })
-			r.W.At(at+length, "", r.W.Heal)
-			schedule = append(schedule, fmt.Sprintf("partition %v|%v at %v for %v", a, b, at, length))
+			f.resource, f.what = "partition", fmt.Sprintf("partition %v|%v", a, b)
+			f.apply, f.repair = func() { r.W.Partition(a, b) }, r.W.Heal
 		case 2:
-			r.W.At(at, "fault: power off "+host.Name(), host.PowerOff)
-			r.W.At(at+length, "repair: power on "+host.Name(), func() { powerOnAndRestart(c, i) })
-			schedule = append(schedule, fmt.Sprintf("power off %s at %v for %v", host.Name(), at, length))
+			f.resource, f.what = "host "+host.Name(), "power off "+host.Name()
+			f.apply, f.repair = host.PowerOff, func() { powerOnAndRestart(c, i) }
 		case 3:
-			p := c.Procs[i]
-			r.W.At(at, "fault: pause "+p.Name(), p.Pause)
-			r.W.At(at+length, "repair: resume "+p.Name(), p.Resume)
-			schedule = append(schedule, fmt.Sprintf("pause %s at %v for %v", host.Name(), at, length))
+			f.resource, f.what = "host "+host.Name(), "pause "+p.Name()
+			f.apply, f.repair = p.Pause, p.Resume
 		case 4:
-			p := c.Procs[i]
-			r.W.At(at, "fault: crash "+p.Name(), p.Crash)
-			r.W.At(at+length, "repair: restart "+p.Name(), func() {
-				if host.Powered() && !p.Alive() {
-					p.Restart()
-				}
-			})
-			schedule = append(schedule, fmt.Sprintf("crash %s at %v for %v", p.Name(), at, length))
+			f.resource, f.what = "host "+host.Name(), "crash "+p.Name()
+			f.apply, f.repair = p.Crash, p.Restart
 		}
+		// Faults on one resource never overlap, so each repair undoes
+		// exactly its own fault and the schedule below is what happened.
+		if slices.ContainsFunc(planned, f.overlaps) {
+			continue
+		}
+		planned = append(planned, f)
 	}
-	r.W.Trace() // the schedule is in the trace through the labelled events
+	var schedule []string
+	for _, f := range planned {
+		r.W.At(f.at, "fault: "+f.what, f.apply)
+		r.W.At(f.at+f.length, "repair: "+f.what, f.repair)
+		schedule = append(schedule, fmt.Sprintf("%s at %v for %v", f.what, f.at, f.length))
+	}
 	r.W.RunUntil(faultPhase)
 
 	// Liveness: heal everything, then all links up within the bound: one
@@ -99,7 +103,17 @@ func runSwarm(r *Run) {
 		r.Violationf("no convergence within %v of the heal; faults: %s", bound, strings.Join(schedule, "; "))
 	}
 	r.Figure("convergence_ms", ms(took), "ms")
-	r.Figure("faults", float64(nFaults), "")
+	r.Figure("faults", float64(len(planned)), "")
+}
+
+type plannedFault struct {
+	resource, what string
+	at, length     time.Duration
+	apply, repair  func()
+}
+
+func (f plannedFault) overlaps(g plannedFault) bool {
+	return f.resource == g.resource && f.at < g.at+g.length && g.at < f.at+f.length
 }
 
 func powerOnAndRestart(c *Cluster, i int) {

@@ -90,14 +90,20 @@ func (h *Host) AddBond(name string, cfg BondConfig, nics ...*NIC) *Bond {
 		panic(fmt.Sprintf("sim: %s/%s: a bond needs slaves", h.name, name))
 	}
 	b := &Bond{host: h, name: name, cfg: cfg}
+	upPolls := int(cfg.Updelay / cfg.Miimon)
 	for _, n := range nics {
 		if n.host != h || n.bond != nil {
 			panic(fmt.Sprintf("sim: %s/%s: cannot enslave %s", h.name, name, n.Name()))
 		}
 		n.bond = b
+		// As bond_enslave: a slave with carrier starts in BACK, counting its
+		// updelay, unless there is none.
 		s := &bondSlave{nic: n, state: slaveDown}
 		if n.Carrier() {
-			s.state = slaveUp
+			s.state, s.delay = slaveBack, upPolls
+			if upPolls == 0 {
+				s.state = slaveUp
+			}
 		}
 		b.slaves = append(b.slaves, s)
 	}
@@ -196,10 +202,7 @@ func (b *Bond) miimon() {
 				continue
 			}
 			s.state, s.delay = slaveBack, upPolls
-			if ignoreUpdelay {
-				s.delay = 0
-			}
-			if s.delay > 0 {
+			if s.delay > 0 && !ignoreUpdelay {
 				b.log(s, "link status up, enabling it in %d ms", upPolls*int(miimon/time.Millisecond))
 			}
 			fallthrough
@@ -208,6 +211,9 @@ func (b *Bond) miimon() {
 				s.state = slaveDown
 				b.log(s, "link status down again")
 				continue
+			}
+			if ignoreUpdelay {
+				s.delay = 0
 			}
 			if s.delay <= 0 {
 				s.state = slaveUp
@@ -228,6 +234,10 @@ func (b *Bond) miimon() {
 // selectActive follows bond_find_best_slave for active-backup: the primary
 // if it is up, else the current active slave if it is up, else the first up
 // slave in enslavement order.
+//
+// When no slave is up, Linux takes the slave in BACK (carrier back, updelay
+// still running) with the least delay left and makes it active at once:
+// waiting would only prolong an outage.
 func (b *Bond) selectActive() {
 	var best *bondSlave
 	if p := b.slave(b.cfg.Primary); p != nil && p.state == slaveUp {
@@ -240,6 +250,17 @@ func (b *Bond) selectActive() {
 				best = s
 				break
 			}
+		}
+	}
+	if best == nil {
+		for _, s := range b.slaves {
+			if s.state == slaveBack && s.nic.Carrier() && (best == nil || s.delay < best.delay) {
+				best = s
+			}
+		}
+		if best != nil {
+			b.log(best, "making interface the new active one %d ms earlier", best.delay*int(b.cfg.Miimon/time.Millisecond))
+			best.state, best.delay = slaveUp, 0
 		}
 	}
 	if best == b.active {

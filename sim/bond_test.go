@@ -165,3 +165,30 @@ func lostAfter(s *stream, t time.Duration) int {
 	}
 	return lost
 }
+
+// The reviewer's case: the backup's carrier comes back while the active
+// slave is failing. When the active is declared down, the backup is still
+// counting its updelay; Linux makes it active at once ("N ms earlier")
+// rather than leaving the bond with no active slave. The outage stays
+// within the 200-300 ms of a plain failover, whatever the updelay.
+func TestBondTakesSlaveStillInUpdelayWhenActiveDies(t *testing.T) {
+	for _, updelay := range []time.Duration{200 * time.Millisecond, 2 * time.Second} {
+		cfg := DefaultBond()
+		cfg.Updelay = updelay
+		for seed := uint64(1); seed <= 5; seed++ {
+			w, a, b := bondedPair(seed, cfg)
+			s := startStream(w, a, b, 0, time.Millisecond)
+			w.RunUntil(5 * time.Second) // past the boot-time updelay of the backup
+			a.NIC("eth1").CutCable()
+			w.RunFor(time.Second)
+			cutAt := w.Now()
+			a.NIC("eth0").CutCable()
+			w.RunFor(150 * time.Millisecond)
+			a.NIC("eth1").RestoreCable()
+			w.RunFor(3 * time.Second)
+			if outage := s.firstSentAfter(t, cutAt) - cutAt; outage > 300*time.Millisecond+time.Millisecond {
+				t.Errorf("updelay %v, seed %d: outage %v, want at most 300 ms", updelay, seed, outage)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"io/fs"
 	"slices"
 
@@ -25,6 +24,9 @@ func newDisk(w *World, host string) *Disk {
 }
 
 func (d *Disk) ReadFile(name string) ([]byte, error) {
+	if err := env.CheckDiskName(name); err != nil {
+		return nil, err
+	}
 	if data, ok := d.cached[name]; ok {
 		return slices.Clone(data), nil
 	}
@@ -35,7 +37,7 @@ func (d *Disk) ReadFile(name string) ([]byte, error) {
 }
 
 func (d *Disk) WriteFile(name string, data []byte) error {
-	if err := checkName(name); err != nil {
+	if err := env.CheckDiskName(name); err != nil {
 		return err
 	}
 	d.cached[name] = slices.Clone(data)
@@ -44,6 +46,9 @@ func (d *Disk) WriteFile(name string, data []byte) error {
 }
 
 func (d *Disk) Sync(name string) error {
+	if err := env.CheckDiskName(name); err != nil {
+		return err
+	}
 	data, ok := d.cached[name]
 	if !ok {
 		if _, ok := d.durable[name]; ok {
@@ -58,7 +63,7 @@ func (d *Disk) Sync(name string) error {
 }
 
 func (d *Disk) WriteFileAtomic(name string, data []byte) error {
-	if err := checkName(name); err != nil {
+	if err := env.CheckDiskName(name); err != nil {
 		return err
 	}
 	d.durable[name] = slices.Clone(data)
@@ -72,11 +77,4 @@ func (d *Disk) loseUnsynced() {
 		d.w.tracef(d.host, "disk", "lost unsynced %s", name)
 	}
 	clear(d.cached)
-}
-
-func checkName(name string) error {
-	if name == "" || !fs.ValidPath(name) {
-		return fmt.Errorf("disk: invalid file name %q", name)
-	}
-	return nil
 }

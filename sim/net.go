@@ -275,29 +275,39 @@ func (w *World) transmit(src, dst *Host, link env.LinkID, frame []byte) {
 		w.drop("no-route", src, dst, link)
 		return
 	}
+	if w.blocked[hostPair{src, dst}] {
+		w.drop("partition", src, dst, link)
+		return
+	}
 	sw.stats.Sent++
 	if sw.cfg.Loss > 0 && sw.rng.Float64() < sw.cfg.Loss {
 		sw.stats.Lost++
 		w.drop("loss", src, dst, link)
 		return
 	}
-	delay := sw.latency()
+	// A path through one switch is FIFO, as on a real LAN: jitter delays a
+	// frame but does not let it overtake the one before. Only a frame drawn
+	// for reordering is held back past the later ones.
+	path := pathKey{src, dst, sw}
+	arrival := max(w.now+sw.latency(), w.fifo[path])
+	w.fifo[path] = arrival
 	if sw.cfg.Reorder > 0 && sw.rng.Float64() < sw.cfg.Reorder {
 		sw.stats.Reordered++
-		delay += sw.cfg.ReorderDelay
-	}
-	copies := 1
-	if sw.cfg.Duplicate > 0 && sw.rng.Float64() < sw.cfg.Duplicate {
-		sw.stats.Duplicated++
-		copies = 2
+		arrival += sw.cfg.ReorderDelay
 	}
 	w.tracef(src.name, "send", "link=%d to=%s via=%s len=%d", link, dst.name, out.name, len(frame))
-	for c := range copies {
-		if c > 0 {
-			delay = sw.latency()
-		}
-		w.schedule(w.now+delay, func() { w.arrive(src, dst, link, sw, frame) })
+	w.schedule(arrival, func() { w.arrive(src, dst, link, sw, frame) })
+	if sw.cfg.Duplicate > 0 && sw.rng.Float64() < sw.cfg.Duplicate {
+		sw.stats.Duplicated++
+		dup := slices.Clone(frame) // each copy is its receiver's to keep
+		w.schedule(w.now+sw.latency(), func() { w.arrive(src, dst, link, sw, dup) })
 	}
+}
+
+// pathKey names a one-way path through a switch, whose frames stay in order.
+type pathKey struct {
+	src, dst *Host
+	sw       *Switch
 }
 
 func (w *World) arrive(src, dst *Host, link env.LinkID, sw *Switch, frame []byte) {

@@ -41,8 +41,16 @@ type Process struct {
 	incarnation uint64
 	started     time.Duration
 	receiver    env.Receiver
-	held        []func()
+	held        []heldEvent
 	heldBytes   int
+}
+
+// heldEvent is an event that came due while the process was paused; size
+// is the bytes it holds in the receive buffer (zero for timers).
+type heldEvent struct {
+	fn     func()
+	size   int
+	onDrop func()
 }
 
 // StartProcess starts main on h as a new process named name. main runs as
@@ -126,8 +134,8 @@ func (p *Process) Resume() {
 	held := p.held
 	p.held, p.heldBytes = nil, 0
 	inc := p.incarnation
-	for _, fn := range held {
-		p.w.schedule(p.w.now, func() { p.dispatch(inc, fn) })
+	for _, h := range held {
+		p.w.schedule(p.w.now, func() { p.dispatchSized(inc, h) })
 	}
 }
 
@@ -149,35 +157,43 @@ func (p *Process) post(fn func()) {
 }
 
 func (p *Process) dispatch(inc uint64, fn func()) {
+	p.dispatchSized(inc, heldEvent{fn: fn})
+}
+
+// dispatchSized runs an event now, or holds it while the process is
+// paused; a frame that does not fit the receive buffer is dropped.
+func (p *Process) dispatchSized(inc uint64, ev heldEvent) {
 	switch {
 	case inc != p.incarnation || p.state == procDead:
 	case p.state == procPaused:
-		p.held = append(p.held, fn)
+		if ev.size > 0 && p.heldBytes+ev.size > RecvBufferBytes {
+			ev.onDrop()
+			return
+		}
+		p.heldBytes += ev.size
+		p.held = append(p.held, ev)
 	default:
-		fn()
+		ev.fn()
 	}
 }
 
 func (p *Process) mono() env.Mono { return env.Mono(p.w.now - p.started) }
 
 func (p *Process) receive(link env.LinkID, src *Host, frame []byte) {
-	if p.state == procPaused {
-		if p.heldBytes+len(frame) > RecvBufferBytes {
-			p.w.drop("rcvbuf-full", src, p.host, link)
-			return
-		}
-		p.heldBytes += len(frame)
-	}
 	// Stamped at arrival, as the kernel timestamps a datagram, not when a
 	// paused process finally reads it.
 	at := p.mono()
-	p.dispatch(p.incarnation, func() {
-		if p.receiver == nil {
-			p.w.drop("no-receiver", src, p.host, link)
-			return
-		}
-		p.w.tracef(p.host.name, "recv", "link=%d from=%s len=%d", link, src.name, len(frame))
-		p.receiver(link, src.node, frame, at)
+	p.dispatchSized(p.incarnation, heldEvent{
+		size:   max(len(frame), 1),
+		onDrop: func() { p.w.drop("rcvbuf-full", src, p.host, link) },
+		fn: func() {
+			if p.receiver == nil {
+				p.w.drop("no-receiver", src, p.host, link)
+				return
+			}
+			p.w.tracef(p.host.name, "recv", "link=%d from=%s len=%d", link, src.name, len(frame))
+			p.receiver(link, src.node, frame, at)
+		},
 	})
 }
 
@@ -191,7 +207,7 @@ func (p *Process) env() env.Env {
 		Disk:      p.host.disk,
 		Loop:      &procLoop{p: p, inc: inc},
 		Rand:      func(l string) *rand.Rand { return env.DeriveRand(p.w.seed, label+l) },
-		Buggify:   p.w.buggify,
+		Buggify:   p.w.buggifyFor(label),
 		Log: slog.New(slog.NewTextHandler(&traceWriter{p: p}, &slog.HandlerOptions{
 			Level: slog.LevelDebug,
 			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -242,6 +258,8 @@ func (t *simTimer) Stop() bool {
 	return true
 }
 
+// procLoop is env.Loop in the simulator, where every caller runs on the
+// world's goroutine: nothing else exists to post from.
 type procLoop struct {
 	p   *Process
 	inc uint64

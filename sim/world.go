@@ -31,11 +31,11 @@ type World struct {
 	switches []*Switch
 	blocked  map[hostPair]bool
 	cuts     []cutEpoch
+	fifo     map[pathKey]time.Duration // latest arrival scheduled per path
 	drops    map[string]uint64
 
 	buggifyOn    bool
 	buggifySites map[string]bool
-	buggifyRand  *rand.Rand
 }
 
 // Option configures a World.
@@ -61,9 +61,9 @@ func New(seed uint64, opts ...Option) *World {
 		hostName:     map[string]*Host{},
 		nodes:        map[env.NodeID]*Host{},
 		blocked:      map[hostPair]bool{},
+		fifo:         map[pathKey]time.Duration{},
 		drops:        map[string]uint64{},
 		buggifySites: map[string]bool{},
-		buggifyRand:  env.DeriveRand(seed, "buggify"),
 	}
 	for _, o := range opts {
 		o(w)
@@ -149,19 +149,29 @@ func (w *World) tracef(who, what, format string, args ...any) {
 	w.trace.record(w.now, who, what, fmt.Sprintf(format, args...))
 }
 
-// buggify implements env.Buggify for every process: FoundationDB's rule, a
-// site is activated once per run with P=1/4, then fires with P=1/4.
-func (w *World) buggify(site string) bool {
+// buggifyFor returns the env.Buggify of one process. FoundationDB's rule:
+// a site is active in a run with P=1/4, then fires with P=1/4 at each
+// evaluation. Whether a site is active depends only on the seed and the
+// site's name, and each process draws its firings from its own stream, so
+// adding a node or a site does not change another's choices.
+func (w *World) buggifyFor(label string) env.Buggify {
 	if !w.buggifyOn {
-		return false
+		return env.Never
 	}
+	fires := env.DeriveRand(w.seed, label+"buggify")
+	return func(site string) bool {
+		return w.buggifyActive(site) && fires.IntN(4) == 0
+	}
+}
+
+func (w *World) buggifyActive(site string) bool {
 	active, seen := w.buggifySites[site]
 	if !seen {
-		active = w.buggifyRand.IntN(4) == 0
+		active = env.DeriveRand(w.seed, "buggify/"+site).IntN(4) == 0
 		w.buggifySites[site] = active
 		w.tracef("world", "buggify", "site=%s active=%v", site, active)
 	}
-	return active && w.buggifyRand.IntN(4) == 0
+	return active
 }
 
 // Host returns the host with the given name, or nil.

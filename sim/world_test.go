@@ -292,8 +292,13 @@ func TestDiskKeepsWhatWasSynced(t *testing.T) {
 	if got := read("atomic") + " " + read("synced") + " " + read("cached"); got != "A S <missing>" {
 		t.Errorf("after a power loss: %q, want %q", got, "A S <missing>")
 	}
-	if err := d.WriteFile("../escape", nil); err == nil {
-		t.Error("a path outside the flat namespace was accepted")
+	for _, bad := range []string{"../escape", "cib/cib.xml", ".tmp-x", "", "."} {
+		if err := d.WriteFile(bad, nil); err == nil {
+			t.Errorf("WriteFile(%q): a name outside the flat namespace was accepted", bad)
+		}
+		if _, err := d.ReadFile(bad); err == nil || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(%q): want a name error, got %v", bad, err)
+		}
 	}
 }
 
@@ -350,8 +355,9 @@ func TestBuggifyActivatesSitesOncePerRun(t *testing.T) {
 		for i := range 200 {
 			site := "site-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 			hits := 0
+			buggify := w.buggifyFor("proc/test/")
 			for range 100 {
-				if w.buggify(site) {
+				if buggify(site) {
 					hits++
 				}
 			}

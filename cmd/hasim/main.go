@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -58,7 +59,26 @@ func newRoot(out io.Writer) *cobra.Command {
 		Short:         "Run hakit's deterministic simulation scenarios",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q (want list, run or sweep)", args[0])
+			}
+			return errors.New("missing command (want list, run or sweep; hasim --help explains)")
+		},
 	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about a command",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return fmt.Errorf("no help for %q (want list, run or sweep)", strings.Join(args, " "))
+			}
+			return target.Help()
+		},
+	})
 	root.AddCommand(listCmd(out), runCmd(out), sweepCmd(out))
 	return root
 }
@@ -103,15 +123,13 @@ func runCmd(out io.Writer) *cobra.Command {
 				return err
 			}
 			var opts scenarios.Options
+			var trace *traceFile
 			if tracePath != "" {
-				f, err := os.Create(tracePath)
-				if err != nil {
+				var err error
+				if trace, err = createTrace(tracePath); err != nil {
 					return err
 				}
-				defer f.Close()
-				buf := bufio.NewWriter(f)
-				defer buf.Flush()
-				opts.Trace = buf
+				opts.Trace = trace
 			}
 			start := time.Now()
 			res, err := scenarios.Execute(names[0], seed, opts)
@@ -119,6 +137,11 @@ func runCmd(out io.Writer) *cobra.Command {
 				return err
 			}
 			wall := time.Since(start)
+			if trace != nil {
+				if err := trace.Close(); err != nil {
+					return err
+				}
+			}
 			printResult(out, res, wall)
 			if !res.Passed() {
 				return errFailed
@@ -129,6 +152,44 @@ func runCmd(out io.Writer) *cobra.Command {
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "root seed (decimal or 0x hex); the whole run derives from it")
 	cmd.Flags().StringVar(&tracePath, "trace", "", "write the event trace to this file")
 	return cmd
+}
+
+// traceFile is a buffered trace output that remembers its first error, so
+// a full disk is reported instead of leaving a silently short trace.
+type traceFile struct {
+	f   *os.File
+	buf *bufio.Writer
+	err error
+}
+
+func createTrace(path string) (*traceFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &traceFile{f: f, buf: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+func (t *traceFile) Write(b []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err
+	}
+	n, err := t.buf.Write(b)
+	t.err = err
+	return n, err
+}
+
+func (t *traceFile) Close() error {
+	if t.err == nil {
+		t.err = t.buf.Flush()
+	}
+	if err := t.f.Close(); t.err == nil {
+		t.err = err
+	}
+	if t.err != nil {
+		return fmt.Errorf("writing trace %s: %w", t.f.Name(), t.err)
+	}
+	return nil
 }
 
 func printResult(out io.Writer, res scenarios.Result, wall time.Duration) {
@@ -164,19 +225,23 @@ func sweepCmd(out io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if seeds == 0 {
-				return errors.New("--seeds must be at least 1")
+			if seeds == 0 || seeds > maxSweepSeeds {
+				return fmt.Errorf("--seeds must be between 1 and %d", maxSweepSeeds)
+			}
+			if from > math.MaxUint64-seeds+1 {
+				return fmt.Errorf("--from %d with --seeds %d runs past the largest seed", from, seeds)
 			}
 			if jobs < 1 {
 				return errors.New("--jobs must be at least 1")
 			}
-			failed := false
+			passed, failed := 0, 0
 			for _, name := range names {
-				if !sweep(out, name, from, seeds, jobs, checkDeterminism) {
-					failed = true
-				}
+				p := sweep(out, name, from, seeds, jobs, checkDeterminism)
+				passed += p
+				failed += int(seeds) - p
 			}
-			if failed {
+			fmt.Fprintf(out, "sweep: %d passed, %d failed\n", passed, failed)
+			if failed > 0 {
 				return errFailed
 			}
 			return nil
@@ -189,10 +254,14 @@ func sweepCmd(out io.Writer) *cobra.Command {
 	return cmd
 }
 
+// maxSweepSeeds bounds one sweep: results are kept in memory for the
+// summary.
+const maxSweepSeeds = 10_000_000
+
 // sweep runs seeds [from, from+n) of one scenario on jobs workers. Each run
 // is a pure function of its seed, so the parallelism changes only the wall
 // time; results are reported in seed order.
-func sweep(out io.Writer, name string, from, n uint64, jobs int, checkDeterminism bool) bool {
+func sweep(out io.Writer, name string, from, n uint64, jobs int, checkDeterminism bool) (passed int) {
 	results := make([]scenarios.Result, n)
 	nondeterministic := make([]string, n)
 	next := make(chan uint64)
@@ -218,7 +287,7 @@ func sweep(out io.Writer, name string, from, n uint64, jobs int, checkDeterminis
 	wg.Wait()
 	wall := time.Since(start)
 
-	passed, virtual := 0, time.Duration(0)
+	virtual := time.Duration(0)
 	for i, res := range results {
 		virtual += res.VirtualTime
 		if res.Passed() && nondeterministic[i] == "" {
@@ -238,5 +307,5 @@ func sweep(out io.Writer, name string, from, n uint64, jobs int, checkDeterminis
 	for _, s := range scenarios.Summarize(results) {
 		fmt.Fprintf(out, "  %-32s min %-10.4g median %-10.4g max %-10.4g %s (n=%d)\n", s.Name, s.Min, s.Median, s.Max, s.Unit, s.N)
 	}
-	return passed == int(n)
+	return passed
 }

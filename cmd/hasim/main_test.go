@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +58,20 @@ func TestTraceFileHashesToThePrintedHash(t *testing.T) {
 	if !bytes.Contains(data, []byte("world seed 3")) || !bytes.Contains(data, []byte("recv link=")) {
 		t.Errorf("trace file lacks the expected events:\n%.400s", data)
 	}
+	sum := sha256.Sum256(data)
+	if m := traceRE.FindStringSubmatch(out); m == nil || m[1] != hex.EncodeToString(sum[:]) {
+		t.Errorf("printed trace hash %v is not the SHA-256 of the trace file (%x)", m, sum)
+	}
+}
+
+func TestTraceWriteErrorIsReported(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	code, _, errOut := hasim(t, "run", "heartbeat", "--seed", "1", "--trace", "/dev/full")
+	if code != 2 || !strings.Contains(errOut, "writing trace") {
+		t.Errorf("trace to /dev/full: exit %d, stderr %q", code, errOut)
+	}
 }
 
 func TestBadUsageIsOneLineAndExitTwo(t *testing.T) {
@@ -67,6 +83,11 @@ func TestBadUsageIsOneLineAndExitTwo(t *testing.T) {
 		{"sweep", "heartbeat", "--seeds", "0"},
 		{"run"},
 		{"frobnicate"},
+		{},
+		{"help", "frobnicate"},
+		{"completion", "bash"},
+		{"sweep", "heartbeat", "--seeds", "18446744073709551615"},
+		{"sweep", "heartbeat", "--seeds", "2", "--from", "18446744073709551615"},
 	} {
 		code, out, errOut := hasim(t, args...)
 		if code != 2 {
@@ -87,7 +108,8 @@ func TestListAndSweep(t *testing.T) {
 		t.Errorf("list: exit %d\n%s", code, out)
 	}
 	code, out, _ = hasim(t, "sweep", "partition", "--seeds", "6", "--from", "10", "--jobs", "3", "--check-determinism")
-	if code != 0 || !strings.Contains(out, "6 seeds (10..15): 6 passed, 0 failed") || !strings.Contains(out, "detection_ms_max") {
+	if code != 0 || !strings.Contains(out, "6 seeds (10..15): 6 passed, 0 failed") || !strings.Contains(out, "detection_ms_max") ||
+		!strings.HasSuffix(out, "sweep: 6 passed, 0 failed\n") {
 		t.Errorf("sweep: exit %d\n%s", code, out)
 	}
 }

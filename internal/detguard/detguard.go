@@ -22,12 +22,14 @@ import (
 )
 
 // Core lists the directories (relative to the module root) whose code must
-// be deterministic, subdirectories included.
-var Core = []string{"transport", "crm", "agents", "node", "sim", "scenarios"}
+// be deterministic, subdirectories included. internal/ is included because
+// core packages may import helpers from it.
+var Core = []string{"transport", "crm", "agents", "node", "sim", "scenarios", "internal"}
 
 // Adapters lists the directories inside Core allowed to touch the OS: the
-// production clock and loop, the UDP transport, the OCF script runner.
-var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf"}
+// production clock and loop, the UDP transport, the OCF script runner, and
+// this guard (which reads source files).
+var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf", "internal/detguard"}
 
 // Violation is one banned use.
 type Violation struct {
@@ -39,29 +41,48 @@ func (v Violation) String() string { return fmt.Sprintf("%s: %s", v.Pos, v.Reaso
 
 // bannedImports are packages core code may not import at all.
 var bannedImports = map[string]string{
-	"math/rand":   "global math/rand; take a *rand.Rand from env.Env.Rand",
-	"crypto/rand": "OS randomness; take a *rand.Rand from env.Env.Rand (key generation belongs in an adapter)",
-	"os/exec":     "running processes; that is the agents/ocf adapter's job",
-	"os/signal":   "OS signals belong to cmd/",
-	"syscall":     "system calls belong to the adapters",
-	"unsafe":      "unsafe can hide addresses in outputs",
+	"math/rand":    "global math/rand; take a *rand.Rand from env.Env.Rand",
+	"crypto/rand":  "OS randomness; take a *rand.Rand from env.Env.Rand (key generation belongs in an adapter)",
+	"hash/maphash": "maphash seeds from the OS",
+	"os/exec":      "running processes; that is the agents/ocf adapter's job",
+	"os/signal":    "OS signals belong to cmd/",
+	"io/ioutil":    "the file system; go through env.Disk",
+	"syscall":      "system calls belong to the adapters",
+	"unsafe":       "unsafe can hide addresses in outputs",
+	"sync":         "core code runs on one event loop and needs no locks; sync.WaitGroup.Go starts goroutines",
+	"sync/atomic":  "core code runs on one event loop and needs no atomics",
+	"context":      "contexts carry real deadlines and AfterFunc goroutines; pass env.Mono deadlines",
+	"log":          "the standard logger stamps wall time; use env.Env.Log",
+	"net":          "real sockets and lookups; use env.Transport (net/netip is fine for addresses)",
+	"net/http":     "real sockets; use env.Transport",
 }
 
 // bannedCalls are selectors of allowed packages that core code may not use.
 var bannedCalls = map[string]map[string]string{
-	"time": set("wall and monotonic time and real timers; use env.Clock",
-		"Now", "Since", "Until", "Sleep", "After", "AfterFunc", "Tick", "NewTimer", "NewTicker"),
-	"net": set("real sockets; use env.Transport",
-		"Dial", "DialTimeout", "DialIP", "DialTCP", "DialUDP", "DialUnix", "Dialer",
-		"Listen", "ListenConfig", "ListenIP", "ListenMulticastUDP", "ListenPacket",
-		"ListenTCP", "ListenUDP", "ListenUnix", "ListenUnixgram", "FileConn", "FilePacketConn",
-		"LookupHost", "LookupIP", "LookupAddr", "ResolveUDPAddr", "ResolveTCPAddr", "ResolveIPAddr", "Interfaces", "InterfaceAddrs"),
-	"sync": set("sync.Map iterates in an unspecified order", "Map"),
+	"time": set("wall and monotonic time, real timers and the OS time zone; use env.Clock",
+		"Now", "Since", "Until", "Sleep", "After", "AfterFunc", "Tick", "NewTimer", "NewTicker", "LoadLocation", "Local"),
+	"log/slog": set("the default logger is global and stamps wall time; use env.Env.Log",
+		"Debug", "Info", "Warn", "Error", "Log", "LogAttrs", "DebugContext", "InfoContext", "WarnContext", "ErrorContext", "Default", "SetDefault", "SetLogLoggerLevel"),
+	"crypto/cipher": set("draws nonces from the OS", "NewGCMWithRandomNonce"),
+	"path/filepath": set("the file system; go through env.Disk", "Glob", "Walk", "WalkDir", "Abs", "EvalSymlinks"),
+}
+
+// bannedMethods are method names flagged on any value: the guard works on
+// syntax, without types, and these names are rare enough elsewhere.
+var bannedMethods = map[string]string{
+	"Local": "converts to the OS time zone; keep times in UTC or a loaded zone",
 }
 
 // allowedRandV2 are the parts of math/rand/v2 that do not touch its global,
 // OS-seeded source.
 var allowedRandV2 = set("", "New", "NewPCG", "NewChaCha8", "NewZipf", "Rand", "PCG", "ChaCha8", "Source", "Zipf")
+
+func identName(e ast.Expr) string {
+	if id, ok := e.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
+}
 
 func set(reason string, names ...string) map[string]string {
 	m := map[string]string{}
@@ -126,6 +147,9 @@ func CheckFile(path string) ([]Violation, error) {
 		if reason, ok := bannedImports[path]; ok {
 			report(imp, "import %q: %s", path, reason)
 		}
+		if imp.Name != nil && imp.Name.Name == "." {
+			report(imp, "dot import of %q: it hides which package a call reaches", path)
+		}
 		name := filepath.Base(path)
 		if path == "math/rand/v2" {
 			name = "rand"
@@ -149,6 +173,14 @@ func CheckFile(path string) ([]Violation, error) {
 			}
 			if comms > 1 {
 				report(n, "select with %d cases: Go picks a ready case at random", comms)
+			}
+		case *ast.CallExpr:
+			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && len(n.Args) == 0 {
+				if reason, ok := bannedMethods[sel.Sel.Name]; ok {
+					if _, isPkg := imported[identName(sel.X)]; !isPkg {
+						report(n, ".%s(): %s", sel.Sel.Name, reason)
+					}
+				}
 			}
 		case *ast.SelectorExpr:
 			pkg, ok := n.X.(*ast.Ident)

@@ -20,6 +20,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -117,7 +118,8 @@ type Transport interface {
 	SetReceiver(r Receiver)
 }
 
-// Disk is the node's durable storage: a flat namespace of small files.
+// Disk is the node's durable storage: a flat namespace of small files whose
+// names CheckDiskName accepts.
 type Disk interface {
 	// ReadFile returns the file's current contents, including writes not yet
 	// synced. A missing file gives an error matching fs.ErrNotExist.
@@ -132,6 +134,17 @@ type Disk interface {
 	// there in full, never a mix. When it returns nil the new contents are
 	// durable.
 	WriteFileAtomic(name string, data []byte) error
+}
+
+// CheckDiskName accepts the names a Disk stores: one path element, not
+// "." or "..", and not starting with ".tmp-" (reserved for atomic writes).
+// Every Disk, real or simulated, applies the same rule, so a name that
+// works in the simulator works in production.
+func CheckDiskName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".tmp-") {
+		return fmt.Errorf("disk: invalid file name %q (a flat name is required)", name)
+	}
+	return nil
 }
 
 // Loop accepts events for a node's event loop from outside it: results of

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/hakit/hakit/node/env"
 )
@@ -28,8 +27,8 @@ func NewDirDisk(dir string) (*DirDisk, error) {
 // path refuses names that would leave the directory: the Disk namespace is
 // flat by contract.
 func (d *DirDisk) path(name string) (string, error) {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".tmp-") {
-		return "", fmt.Errorf("disk: invalid file name %q", name)
+	if err := env.CheckDiskName(name); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.dir, name), nil
 }
@@ -60,7 +59,20 @@ func (d *DirDisk) Sync(name string) error {
 		return err
 	}
 	defer f.Close()
-	return f.Sync()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	// A file created by WriteFile needs its directory entry synced too.
+	return d.syncDir()
+}
+
+func (d *DirDisk) syncDir() error {
+	dir, err := os.Open(d.dir)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // WriteFileAtomic writes a temporary file, syncs it, renames it over name
@@ -95,10 +107,5 @@ func (d *DirDisk) WriteFileAtomic(name string, data []byte) (err error) {
 	if err = os.Rename(tmp.Name(), p); err != nil {
 		return err
 	}
-	dir, err := os.Open(d.dir)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync()
+	return d.syncDir()
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -22,15 +23,17 @@ import (
 // Loop is a node's event loop: a queue of functions run one at a time, in
 // the order they were posted, by the goroutine that called Run.
 type Loop struct {
-	mu     sync.Mutex
-	queue  []func()
-	wake   chan struct{}
-	closed bool
+	mu      sync.Mutex
+	queue   []func()
+	wake    chan struct{}
+	running bool
+	closed  bool
 }
 
 var _ env.Loop = (*Loop)(nil)
 
-// NewLoop returns an idle loop; nothing runs until Run is called.
+// NewLoop returns an idle loop; nothing runs until Run is called. The zero
+// Loop is not usable.
 func NewLoop() *Loop {
 	return &Loop{wake: make(chan struct{}, 1)}
 }
@@ -55,7 +58,17 @@ func (l *Loop) Post(f func()) {
 // queue is drained in batches so that a burst of posts costs one wake-up;
 // functions posted while a batch runs go into the next batch, which keeps the
 // posting order.
+//
+// Run may be called once: a second call returns an error at once, since two
+// goroutines running events would break the one-at-a-time contract.
 func (l *Loop) Run(ctx context.Context) error {
+	l.mu.Lock()
+	if l.running || l.closed || l.wake == nil {
+		l.mu.Unlock()
+		return errors.New("runtime: Loop.Run called twice or on a Loop not made by NewLoop")
+	}
+	l.running = true
+	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
 		l.closed = true

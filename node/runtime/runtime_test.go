@@ -174,6 +174,20 @@ func TestPostAfterRunReturnsIsDropped(t *testing.T) {
 	})
 }
 
+func TestRunTwiceIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		loop, stop := startLoop(t)
+		defer stop()
+		synctest.Wait()
+		if err := loop.Run(context.Background()); err == nil {
+			t.Error("a second Run was accepted")
+		}
+		if err := (&Loop{}).Run(context.Background()); err == nil {
+			t.Error("Run on a zero Loop was accepted")
+		}
+	})
+}
+
 func TestDirDisk(t *testing.T) {
 	d, err := NewDirDisk(t.TempDir())
 	if err != nil {
