@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hakit/hakit/internal/evscheck"
 	"github.com/hakit/hakit/node/env"
 )
 
@@ -28,10 +29,9 @@ type harness struct {
 	flight []inflight
 	log    map[env.NodeID]*incarnation // the current incarnation of each node
 	sent   map[string]bool             // payloads ever sent
-	// The invariant checker's state, updated as events arrive.
-	canon map[RingID][]string // the order delivered in each regular configuration
-	moves map[string][]string // old ring, new ring, transitional members -> old-ring deliveries
-	cfg   func(Config) Config
+	// evs checks every event against total order and virtual synchrony.
+	evs *evscheck.Checker[RingID, env.NodeID]
+	cfg func(Config) Config
 	// stuck counts steps without time advancing: a protocol that keeps
 	// doing things at one instant is livelocked.
 	stuck     int
@@ -67,8 +67,8 @@ func newHarness(t testing.TB, n int, seed uint64) *harness {
 		t: t, rings: map[env.NodeID]*Ring{}, disk: map[env.NodeID]Persistent{}, alive: map[env.NodeID]bool{},
 		cut: map[[2]env.NodeID]bool{}, rng: rand.New(rand.NewPCG(seed, 7)),
 		log: map[env.NodeID]*incarnation{}, sent: map[string]bool{},
-		canon: map[RingID][]string{}, moves: map[string][]string{},
 	}
+	h.evs = evscheck.New[RingID, env.NodeID](func(p string) bool { return h.sent[p] }, func(v string) { h.fail("%s", v) })
 	for i := range n {
 		h.nodes = append(h.nodes, env.NodeID(i+1))
 	}
@@ -96,7 +96,7 @@ func (h *harness) start(id env.NodeID) {
 	}
 	h.rings[id] = r
 	h.alive[id] = true
-	h.log[id] = &incarnation{seen: map[string]bool{}}
+	h.log[id] = &incarnation{evs: h.evs.Member(fmt.Sprintf("node %d", id))}
 	h.flush(id)
 }
 
@@ -272,13 +272,10 @@ func (h *harness) oneRing(ids ...env.NodeID) bool {
 	return true
 }
 
-// incarnation is one run of one node, as the invariant checker sees it.
+// incarnation is one run of one node.
 type incarnation struct {
 	delivered []string
-	seen      map[string]bool
-	ring      *RingID  // the regular configuration it is in, if any
-	inRing    []string // what it delivered in that configuration
-	events    int
+	evs       *evscheck.Member[RingID, env.NodeID]
 }
 
 // delivered returns the payloads a node's current incarnation delivered.
@@ -289,55 +286,23 @@ func (h *harness) delivered(id env.NodeID) []string {
 	return nil
 }
 
-// check feeds one event to the invariants that must hold at every step,
-// over every incarnation of every node:
-//   - nothing is delivered twice, or delivered without having been sent;
-//   - within a regular configuration, members deliver one total order (a
-//     member that has not caught up has delivered a prefix of it);
-//   - extended virtual synchrony: members that move together from one ring
-//     to the next (same old ring, same new ring, same transitional
-//     configuration) delivered exactly the same messages of the old ring.
+// check feeds one event to the shared invariant checker (internal/evscheck:
+// nothing twice or unsent, one total order per configuration, agreement on
+// members, virtual synchrony), over every incarnation of every node.
 func (h *harness) check(id env.NodeID, e Event) {
 	h.t.Helper()
 	inc := h.log[id]
-	if inc.events++; inc.events > 20_000 {
+	if inc.evs.Events() > 20_000 {
 		h.fail("node %d: over 20,000 events in one incarnation; churning?\n%s", id, h.dump())
 	}
 	switch e.Kind {
 	case EventRegular:
-		r := e.Ring
-		inc.ring, inc.inRing = &r, nil
+		inc.evs.Regular(e.Ring, e.Members)
 	case EventTransitional:
-		if inc.ring != nil {
-			key := fmt.Sprintf("%v -> %v via %v", *inc.ring, e.Ring, e.Members)
-			if first, ok := h.moves[key]; !ok {
-				h.moves[key] = inc.inRing
-			} else if !slices.Equal(first, inc.inRing) {
-				h.fail("virtual synchrony: members moving %s delivered %v and %v in the old ring", key, first, inc.inRing)
-			}
-		}
-		inc.ring, inc.inRing = nil, nil
+		inc.evs.Transitional(e.Ring, e.Members)
 	case EventDeliver:
-		p := string(e.Payload)
-		if inc.seen[p] {
-			h.fail("node %d delivered %q twice", id, p)
-		}
-		if !h.sent[p] {
-			h.fail("node %d delivered %q, which nobody sent", id, p)
-		}
-		inc.seen[p] = true
-		inc.delivered = append(inc.delivered, p)
-		if inc.ring != nil {
-			k := len(inc.inRing)
-			inc.inRing = append(inc.inRing, p)
-			canon := h.canon[*inc.ring]
-			if k < len(canon) && canon[k] != p {
-				h.fail("ring %v: node %d delivered %q as message %d, another member %q: not one total order", *inc.ring, id, p, k, canon[k])
-			}
-			if k == len(canon) {
-				h.canon[*inc.ring] = append(canon, p)
-			}
-		}
+		inc.delivered = append(inc.delivered, string(e.Payload))
+		inc.evs.Deliver(string(e.Payload))
 	}
 }
 
