@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/hakit/hakit/node/env"
+	"github.com/hakit/hakit/sim"
+	"github.com/hakit/hakit/transport/totem"
 )
 
 func init() {
@@ -139,4 +143,215 @@ func runRingSplitBrain(r *Run) {
 			r.Violationf("%s not quorate after the merge", c.Hosts[i].Name())
 		}
 	}
+}
+
+func init() {
+	register(Scenario{Name: "ring-bond-failover", Summary: "reference setup under load; a random active slave's cable is cut: no membership change with default timing, delivery goes on", Run: runRingBondFailover})
+	register(Scenario{Name: "ring-lossy", Summary: "3 members, 5-20% loss with duplication and reordering on both networks: safety throughout, one ring and full delivery once the loss stops", Run: runRingLossy})
+	register(Scenario{Name: "ring-pause", Summary: "a member frozen for 0.5x, 1x or 5x the token: nothing happens at 0.5x; at 5x the others reform, the frozen one notices its pause and rejoins", Run: runRingPause})
+	register(Scenario{Name: "ring-swarm", Summary: "2-5 members, random mixes of power loss, crashes, pauses, partitions, cable cuts and loss; then heal: one ring of all and every final message delivered", Run: runRingSwarm})
+}
+
+// regularsSince counts regular configurations delivered at or after t.
+func (c *RingCluster) regularsSince(t time.Duration) int {
+	n := 0
+	for _, seen := range c.RegularAt {
+		for _, s := range seen {
+			if s.At >= t {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// finalDelivery has every member send one message and requires every
+// member to deliver all of them within limit.
+func (c *RingCluster) finalDelivery(limit time.Duration) {
+	got := make([]map[string]bool, len(c.Hosts))
+	for i := range got {
+		got[i] = map[string]bool{}
+	}
+	prev := c.OnDeliver
+	c.OnDeliver = func(i int, ring totem.RingID, sender env.NodeID, p []byte) {
+		got[i][string(p)] = true
+		if prev != nil {
+			prev(i, ring, sender, p)
+		}
+	}
+	var final []string
+	for i := range c.Hosts {
+		final = append(final, c.Send(i))
+	}
+	all := func() bool {
+		for i := range c.Hosts {
+			for _, f := range final {
+				if !got[i][f] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if _, ok := c.Await(limit, all); !ok {
+		c.r.Violationf("final messages %v not delivered everywhere within %v", final, limit)
+	}
+}
+
+func runRingBondFailover(r *Run) {
+	names := []string{"vm-node1", "vm-node2"}
+	c := NewRingCluster(r, names, ReferenceConf(names, "", ""))
+	if _, ok := c.Await(30*time.Second, func() bool { return c.OneRing(c.All()...) }); !ok {
+		r.Violationf("no ring after 30 s")
+		return
+	}
+	c.load(20 * time.Millisecond)
+	faults := r.W.Rand("faults")
+	host := c.Hosts[faults.IntN(2)]
+	bond := host.Bond(fmt.Sprintf("bond%d", faults.IntN(2)))
+	r.W.RunFor(between(faults, time.Second, 3*time.Second))
+	cut := r.W.Now()
+	bond.Active().CutCable()
+	r.W.RunFor(10 * time.Second)
+	if n := c.regularsSince(cut); n != 0 {
+		r.Violationf("a bond failover (%v) changed the membership %d times with token %v", bond.Config().FailoverWindow(), n, c.Conf.EffectiveToken())
+	}
+	c.finalDelivery(5 * time.Second)
+}
+
+func runRingLossy(r *Run) {
+	opts := r.W.Rand("options")
+	names := nodeNames(3)
+	c := NewRingCluster(r, names, ReferenceConf(names, "", ""))
+	lossy := sim.LAN()
+	lossy.Loss = 0.05 + opts.Float64()*0.15
+	lossy.Duplicate = opts.Float64() * 0.05
+	lossy.Reorder = opts.Float64() * 0.05
+	c.Private.SetConfig(lossy)
+	c.Public.SetConfig(lossy)
+	r.Figure("loss", lossy.Loss, "")
+	c.load(50 * time.Millisecond)
+	r.W.RunFor(60 * time.Second)
+	c.Private.SetConfig(sim.LAN())
+	c.Public.SetConfig(sim.LAN())
+	bound := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus() + 5*time.Second
+	if _, ok := c.Await(bound, func() bool { return c.OneRing(c.All()...) }); !ok {
+		r.Violationf("no ring of all members within %v of the loss stopping", bound)
+		return
+	}
+	r.Figure("membership_changes", float64(c.regularsSince(0)), "")
+	c.finalDelivery(5 * time.Second)
+}
+
+func runRingPause(r *Run) {
+	opts := r.W.Rand("options")
+	n := 2 + opts.IntN(2)
+	names := nodeNames(n)
+	c := NewRingCluster(r, names, ReferenceConf(names, "", ""))
+	if _, ok := c.Await(30*time.Second, func() bool { return c.OneRing(c.All()...) }); !ok {
+		r.Violationf("no ring after 30 s")
+		return
+	}
+	c.load(50 * time.Millisecond)
+	faults := r.W.Rand("faults")
+	factor := []float64{0.5, 1, 5}[faults.IntN(3)]
+	frozen := faults.IntN(n)
+	pause := time.Duration(factor * float64(c.Conf.EffectiveToken()))
+	r.W.RunFor(between(faults, time.Second, 3*time.Second))
+	start := r.W.Now()
+	c.Procs[frozen].Pause()
+	r.W.RunFor(pause)
+	c.Procs[frozen].Resume()
+	r.Figure("pause_ms", ms(pause), "ms")
+	bound := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus() + 5*time.Second
+	if _, ok := c.Await(bound, func() bool { return c.OneRing(c.All()...) }); !ok {
+		r.Violationf("no ring of all members within %v of the resume", bound)
+		return
+	}
+	changes := c.regularsSince(start)
+	switch {
+	case factor == 0.5 && changes != 0:
+		r.Violationf("a pause of half the token changed the membership %d times", changes)
+	case factor == 5 && changes == 0:
+		r.Violationf("the others did not notice a member frozen for %v", pause)
+	}
+	c.finalDelivery(5 * time.Second)
+	// Checked once the resumed member has run what came due while it was
+	// stopped.
+	if factor >= 1 {
+		ring := c.Members[frozen].Ring().Stats().PausesDetected
+		links := c.Members[frozen].Links().Stats().PausesDetected
+		if ring+links == 0 {
+			r.Violationf("a pause of %v went unnoticed by the frozen member", pause)
+		}
+	}
+}
+
+func runRingSwarm(r *Run) {
+	opts := r.W.Rand("options")
+	n := 2 + opts.IntN(4)
+	names := nodeNames(n)
+	c := NewRingCluster(r, names, ReferenceConf(names, "", ""))
+	for _, sw := range []*sim.Switch{c.Private, c.Public} {
+		cfg := sim.LAN()
+		cfg.Loss = opts.Float64() * 0.1
+		cfg.Duplicate = opts.Float64() * 0.05
+		cfg.Reorder = opts.Float64() * 0.05
+		sw.SetConfig(cfg)
+	}
+	c.load(100 * time.Millisecond)
+	const faultPhase = 60 * time.Second
+	faults := r.W.Rand("faults")
+	var planned []plannedFault
+	for range 1 + faults.IntN(8) {
+		f := plannedFault{at: between(faults, 5*time.Second, faultPhase-10*time.Second), length: between(faults, 100*time.Millisecond, 10*time.Second)}
+		i := faults.IntN(n)
+		host, p := c.Hosts[i], c.Procs[i]
+		switch faults.IntN(5) {
+		case 0:
+			nic := host.NIC(fmt.Sprintf("eth%d", faults.IntN(4)))
+			f.resource, f.what, f.apply, f.repair = "nic "+nic.Name(), "cut "+nic.Name(), nic.CutCable, nic.RestoreCable
+		case 1:
+			var a, b []string
+			for _, h := range c.Hosts {
+				if faults.IntN(2) == 0 {
+					a = append(a, h.Name())
+				} else {
+					b = append(b, h.Name())
+				}
+			}
+			f.resource, f.what = "partition", fmt.Sprintf("partition %v|%v", a, b)
+			f.apply, f.repair = func() { r.W.Partition(a, b) }, r.W.Heal
+		case 2:
+			f.resource, f.what = "host "+host.Name(), "power off "+host.Name()
+			f.apply = host.PowerOff
+			f.repair = func() { host.PowerOn(); p.Restart() }
+		case 3:
+			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "pause "+p.Name(), p.Pause, p.Resume
+		case 4:
+			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "crash "+p.Name(), p.Crash, p.Restart
+		}
+		if !slices.ContainsFunc(planned, f.overlaps) {
+			planned = append(planned, f)
+		}
+	}
+	for _, f := range planned {
+		r.W.At(f.at, "fault: "+f.what, f.apply)
+		r.W.At(f.at+f.length, "repair: "+f.what, f.repair)
+	}
+	r.W.RunUntil(faultPhase)
+	c.Private.SetConfig(sim.LAN())
+	c.Public.SetConfig(sim.LAN())
+	bound := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus() + 10*time.Second
+	took, ok := c.Await(bound, func() bool { return c.OneRing(c.All()...) })
+	if !ok {
+		var sched []string
+		for _, f := range planned {
+			sched = append(sched, fmt.Sprintf("%s at %v for %v", f.what, f.at, f.length))
+		}
+		r.Violationf("no ring of all members within %v of healing; faults: %v", bound, sched)
+		return
+	}
+	r.Figure("convergence_ms", ms(took), "ms")
+	c.finalDelivery(5 * time.Second)
 }

@@ -720,7 +720,11 @@ func (r *Ring) handleJoin(now env.Mono, j *Join) {
 				}
 			}
 		}
+		// New sets start a new round, with a full consensus period: a
+		// timer about to expire would otherwise declare failed every node
+		// that has not yet answered the new sets.
 		r.agreed = map[env.NodeID]bool{r.cfg.Self: true}
+		r.consensusAt = now.Add(r.cfg.Consensus)
 		r.sendJoin()
 		r.checkConsensus(now)
 	}
@@ -931,11 +935,21 @@ func (r *Ring) originateToken(now env.Mono) {
 
 // enterOperational delivers what is left of the old ring, then the
 // transitional and regular configurations, and starts the new ring.
+//
+// Old-ring messages are delivered in order up to the first one that no
+// member of the transitional configuration holds, and not beyond: a later
+// message may depend on the missing one (it may even come from the same
+// sender), so delivering past the hole would break causal order. Every
+// member of the group holds the same union, so they all stop at the same
+// place; the missing message's sender is not among them.
 func (r *Ring) enterOperational(now env.Mono) {
 	for s := r.old.delivered + 1; s <= r.recoveryHigh; s++ {
-		if m := r.old.msgs[s]; m != nil {
-			r.deliver(m)
+		m := r.old.msgs[s]
+		if m == nil {
+			break
 		}
+		r.old.delivered = s
+		r.deliver(m)
 	}
 	trans := r.transMembers
 	r.emit(Event{Kind: EventTransitional, Ring: r.ring, Members: slices.Clone(trans), Left: setMinus(r.oldMembers, trans)})
