@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/sim"
+	"github.com/hakit/hakit/transport/totem"
 )
 
 // Scenario is one named simulation.
@@ -127,7 +128,11 @@ func (res Result) Verdict() string {
 
 // Replay is the command that reproduces the run, from the repository root.
 func (res Result) Replay() string {
-	return fmt.Sprintf("go run ./cmd/hasim run %s --seed %d", res.Scenario, res.Seed)
+	tags := ""
+	if totem.PlantedBug != "" {
+		tags = "-tags hakit_plantbug "
+	}
+	return fmt.Sprintf("go run %s./cmd/hasim run %s --seed %d", tags, res.Scenario, res.Seed)
 }
 
 // Execute runs the named scenario with seed. It fails only for an unknown
