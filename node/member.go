@@ -395,12 +395,16 @@ type Status struct {
 	Members []env.NodeID
 	Quorum  quorum.Status
 	Links   []link.PeerStatus
+	// Pauses counts the times this member found it had not been scheduled
+	// for longer than half a timeout (SIGSTOP, a frozen VM).
+	Pauses uint64
 }
 
 // Status returns the member's current view.
 func (m *Member) Status() Status {
 	return Status{Node: m.e.Node, State: m.ring.State(), Ring: m.ring.RingID(), Members: m.ring.Members(),
-		Quorum: m.quor.Status(), Links: m.links.Status()}
+		Quorum: m.quor.Status(), Links: m.links.Status(),
+		Pauses: m.ring.Stats().PausesDetected + m.links.Stats().PausesDetected}
 }
 
 const nodeInfoLen = 16

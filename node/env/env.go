@@ -79,9 +79,10 @@ type LinkID uint8
 // MaxLinks is the number of links a node may have, as in knet.
 const MaxLinks = 8
 
-// MaxFrameSize bounds one datagram. Larger frames are refused by Send and
-// Broadcast rather than fragmented: the messaging layer packs its own.
-const MaxFrameSize = 64 << 10
+// MaxFrameSize bounds one datagram: the most one UDP datagram carries over
+// IPv4 (65535 - 8 - 20). Larger frames are refused by Send and Broadcast
+// rather than fragmented: the messaging layer packs its own.
+const MaxFrameSize = 65507
 
 // ErrFrameTooLarge is returned by Send and Broadcast for frames above
 // MaxFrameSize.
