@@ -160,6 +160,14 @@ func TestRealProcesses(t *testing.T) {
 	c := startCluster(t, 3)
 	formed := c.await("ring of 3", 60*time.Second, func() bool { return c.ringOf(0, 1, 2) })
 	t.Logf("figure: ring of 3 formed %v after start", formed.Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // idle
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.procs[0].Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") {
+				t.Logf("figure: idle hanode %s", strings.Join(strings.Fields(line), " "))
+			}
+		}
+	}
 
 	// A pause shorter than the token: nothing changes; the paused node
 	// notices it was not scheduled.
