@@ -3,6 +3,7 @@ module github.com/hakit/hakit
 go 1.26
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/leanovate/gopter v0.2.11
 	github.com/spf13/cobra v1.10.2
 )
