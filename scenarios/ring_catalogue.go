@@ -301,55 +301,15 @@ func runRingSwarm(r *Run) {
 	}
 	c.load(100 * time.Millisecond)
 	const faultPhase = 60 * time.Second
-	faults := r.W.Rand("faults")
-	var planned []plannedFault
-	for range 1 + faults.IntN(8) {
-		f := plannedFault{at: between(faults, 5*time.Second, faultPhase-10*time.Second), length: between(faults, 100*time.Millisecond, 10*time.Second)}
-		i := faults.IntN(n)
-		host, p := c.Hosts[i], c.Procs[i]
-		switch faults.IntN(5) {
-		case 0:
-			nic := host.NIC(fmt.Sprintf("eth%d", faults.IntN(4)))
-			f.resource, f.what, f.apply, f.repair = "nic "+nic.Name(), "cut "+nic.Name(), nic.CutCable, nic.RestoreCable
-		case 1:
-			var a, b []string
-			for _, h := range c.Hosts {
-				if faults.IntN(2) == 0 {
-					a = append(a, h.Name())
-				} else {
-					b = append(b, h.Name())
-				}
-			}
-			f.resource, f.what = "partition", fmt.Sprintf("partition %v|%v", a, b)
-			f.apply, f.repair = func() { r.W.Partition(a, b) }, r.W.Heal
-		case 2:
-			f.resource, f.what = "host "+host.Name(), "power off "+host.Name()
-			f.apply = host.PowerOff
-			f.repair = func() { host.PowerOn(); p.Restart() }
-		case 3:
-			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "pause "+p.Name(), p.Pause, p.Resume
-		case 4:
-			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "crash "+p.Name(), p.Crash, p.Restart
-		}
-		if !slices.ContainsFunc(planned, f.overlaps) {
-			planned = append(planned, f)
-		}
-	}
-	for _, f := range planned {
-		r.W.At(f.at, "fault: "+f.what, f.apply)
-		r.W.At(f.at+f.length, "repair: "+f.what, f.repair)
-	}
+	planned := planFaults(r.W, r.W.Rand("faults"), c.Hosts, c.Procs, 5*time.Second, faultPhase-10*time.Second, 10*time.Second)
+	schedule := schedulePlanned(r.W, planned)
 	r.W.RunUntil(faultPhase)
 	c.Private.SetConfig(sim.LAN())
 	c.Public.SetConfig(sim.LAN())
 	bound := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus() + 10*time.Second
 	took, ok := c.Await(bound, func() bool { return c.OneRing(c.All()...) })
 	if !ok {
-		var sched []string
-		for _, f := range planned {
-			sched = append(sched, fmt.Sprintf("%s at %v for %v", f.what, f.at, f.length))
-		}
-		r.Violationf("no ring of all members within %v of healing; faults: %v", bound, sched)
+		r.Violationf("no ring of all members within %v of healing; faults: %v", bound, schedule)
 		return
 	}
 	r.Figure("convergence_ms", ms(took), "ms")

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -31,56 +32,8 @@ func runSwarm(r *Run) {
 	c.Start(HeartbeatConfig{Interval: hbInterval, Timeout: hbTimeout})
 
 	const faultPhase = 40 * time.Second
-	faults := r.W.Rand("faults")
-	nFaults := 1 + faults.IntN(8)
-	var planned []plannedFault
-	for range nFaults {
-		f := plannedFault{
-			at:     between(faults, time.Second, faultPhase-5*time.Second),
-			length: between(faults, 100*time.Millisecond, 5*time.Second),
-		}
-		host := c.Hosts[faults.IntN(len(c.Hosts))]
-		i := hostIndex(c, host)
-		p := c.Procs[i]
-		switch faults.IntN(5) {
-		case 0:
-			nic := host.NIC(fmt.Sprintf("eth%d", faults.IntN(4)))
-			f.resource, f.what = "nic "+nic.Name(), "cut "+nic.Name()
-			f.apply, f.repair = nic.CutCable, nic.RestoreCable
-		case 1:
-			var a, b []string
-			for _, h := range c.Hosts {
-				if faults.IntN(2) == 0 {
-					a = append(a, h.Name())
-				} else {
-					b = append(b, h.Name())
-				}
-			}
-			f.resource, f.what = "partition", fmt.Sprintf("partition %v|%v", a, b)
-			f.apply, f.repair = func() { r.W.Partition(a, b) }, r.W.Heal
-		case 2:
-			f.resource, f.what = "host "+host.Name(), "power off "+host.Name()
-			f.apply, f.repair = host.PowerOff, func() { powerOnAndRestart(c, i) }
-		case 3:
-			f.resource, f.what = "host "+host.Name(), "pause "+p.Name()
-			f.apply, f.repair = p.Pause, p.Resume
-		case 4:
-			f.resource, f.what = "host "+host.Name(), "crash "+p.Name()
-			f.apply, f.repair = p.Crash, p.Restart
-		}
-		// Faults on one resource never overlap, so each repair undoes
-		// exactly its own fault and the schedule below is what happened.
-		if slices.ContainsFunc(planned, f.overlaps) {
-			continue
-		}
-		planned = append(planned, f)
-	}
-	var schedule []string
-	for _, f := range planned {
-		r.W.At(f.at, "fault: "+f.what, f.apply)
-		r.W.At(f.at+f.length, "repair: "+f.what, f.repair)
-		schedule = append(schedule, fmt.Sprintf("%s at %v for %v", f.what, f.at, f.length))
-	}
+	planned := planFaults(r.W, r.W.Rand("faults"), c.Hosts, c.Procs, time.Second, faultPhase-5*time.Second, 5*time.Second)
+	schedule := schedulePlanned(r.W, planned)
 	r.W.RunUntil(faultPhase)
 
 	// Liveness: heal everything, then all links up within the bound: one
@@ -104,6 +57,65 @@ func runSwarm(r *Run) {
 	}
 	r.Figure("convergence_ms", ms(took), "ms")
 	r.Figure("faults", float64(len(planned)), "")
+}
+
+// planFaults draws up to 8 faults (cable cuts, partitions, power loss,
+// pauses, crashes) at times in [atLo, atHi) lasting up to lengthMax, from
+// rng. Faults on one resource (a NIC, the partition, a host) never overlap,
+// so each repair undoes exactly its own fault and the schedule is what
+// happened. Both swarms use it, with their own windows.
+func planFaults(w *sim.World, rng *rand.Rand, hosts []*sim.Host, procs []*sim.Process, atLo, atHi, lengthMax time.Duration) []plannedFault {
+	var planned []plannedFault
+	for range 1 + rng.IntN(8) {
+		f := plannedFault{at: between(rng, atLo, atHi), length: between(rng, 100*time.Millisecond, lengthMax)}
+		i := rng.IntN(len(hosts))
+		host, p := hosts[i], procs[i]
+		switch rng.IntN(5) {
+		case 0:
+			nic := host.NIC(fmt.Sprintf("eth%d", rng.IntN(4)))
+			f.resource, f.what, f.apply, f.repair = "nic "+nic.Name(), "cut "+nic.Name(), nic.CutCable, nic.RestoreCable
+		case 1:
+			var a, b []string
+			for _, h := range hosts {
+				if rng.IntN(2) == 0 {
+					a = append(a, h.Name())
+				} else {
+					b = append(b, h.Name())
+				}
+			}
+			f.resource, f.what = "partition", fmt.Sprintf("partition %v|%v", a, b)
+			f.apply, f.repair = func() { w.Partition(a, b) }, w.Heal
+		case 2:
+			f.resource, f.what = "host "+host.Name(), "power off "+host.Name()
+			f.apply = host.PowerOff
+			f.repair = func() {
+				host.PowerOn()
+				if !p.Alive() {
+					p.Restart()
+				}
+			}
+		case 3:
+			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "pause "+p.Name(), p.Pause, p.Resume
+		case 4:
+			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "crash "+p.Name(), p.Crash, p.Restart
+		}
+		if !slices.ContainsFunc(planned, f.overlaps) {
+			planned = append(planned, f)
+		}
+	}
+	return planned
+}
+
+// schedulePlanned puts the faults and their repairs on the world's queue
+// and returns the schedule as text, for violation reports.
+func schedulePlanned(w *sim.World, planned []plannedFault) []string {
+	var schedule []string
+	for _, f := range planned {
+		w.At(f.at, "fault: "+f.what, f.apply)
+		w.At(f.at+f.length, "repair: "+f.what, f.repair)
+		schedule = append(schedule, fmt.Sprintf("%s at %v for %v", f.what, f.at, f.length))
+	}
+	return schedule
 }
 
 type plannedFault struct {
