@@ -2,6 +2,7 @@ package sim
 
 import (
 	"io/fs"
+	"maps"
 	"slices"
 
 	"github.com/hakit/hakit/node/env"
@@ -73,7 +74,7 @@ func (d *Disk) WriteFileAtomic(name string, data []byte) error {
 }
 
 func (d *Disk) loseUnsynced() {
-	for _, name := range sortedKeys(d.cached) {
+	for _, name := range slices.Sorted(maps.Keys(d.cached)) {
 		d.w.tracef(d.host, "disk", "lost unsynced %s", name)
 	}
 	clear(d.cached)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -127,10 +128,10 @@ func (h *Host) PowerOff() {
 		p.kill("power off")
 	}
 	h.disk.loseUnsynced()
-	for _, a := range sortedKeys(h.addresses) {
+	for _, a := range slices.Sorted(maps.Keys(h.addresses)) {
 		h.RemoveAddress(a)
 	}
-	for _, s := range sortedKeys(h.services) {
+	for _, s := range slices.Sorted(maps.Keys(h.services)) {
 		h.StopService(s)
 	}
 }
@@ -225,13 +226,4 @@ func (w *World) HostsRunning(service string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -306,7 +307,7 @@ func (c *cluster) checkConverged() {
 
 func dump(s *Store) string {
 	out := fmt.Sprintf("node %d %+v:", s.self, s.Status())
-	for _, k := range sortedKeys(s.data) {
+	for _, k := range slices.Sorted(maps.Keys(s.data)) {
 		out += fmt.Sprintf(" %s=%q", k, s.data[k])
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -593,8 +594,8 @@ func (s *Store) install(snap snapshot) {
 	if len(s.watches) == 0 {
 		return
 	}
-	keys := sortedKeys(old)
-	for _, k := range sortedKeys(snap.data) {
+	keys := slices.Sorted(maps.Keys(old))
+	for _, k := range slices.Sorted(maps.Keys(snap.data)) {
 		if _, ok := old[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -747,12 +748,12 @@ func (s *Store) Snapshot() map[string][]byte {
 }
 
 // SortedKeys returns the keys of a snapshot in ascending order.
-func SortedKeys(m map[string][]byte) []string { return sortedKeys(m) }
+func SortedKeys(m map[string][]byte) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Keys returns the replica's keys starting with prefix, in ascending order.
 func (s *Store) Keys(prefix string) []string {
 	var out []string
-	for _, k := range sortedKeys(s.data) {
+	for _, k := range slices.Sorted(maps.Keys(s.data)) {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, k)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/hakit/hakit/node/env"
@@ -158,7 +159,7 @@ func encodeSnapshot(epoch, revision uint64, data map[string][]byte, size int) []
 	b = binary.BigEndian.AppendUint64(b, epoch)
 	b = binary.BigEndian.AppendUint64(b, revision)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
-	for _, k := range sortedKeys(data) {
+	for _, k := range slices.Sorted(maps.Keys(data)) {
 		b = appendEntry(b, k, data[k])
 	}
 	return b
@@ -214,24 +215,13 @@ func digestOf(data map[string][]byte) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte(digestDomain))
 	var buf []byte
-	for _, k := range sortedKeys(data) {
+	for _, k := range slices.Sorted(maps.Keys(data)) {
 		buf = appendEntry(buf[:0], k, data[k])
 		h.Write(buf)
 	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum
-}
-
-// sortedKeys returns the keys of m in ascending order: every output that
-// walks the store goes through it, never through map order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // splitChunks cuts a snapshot into chunk-sized pieces (at least one).

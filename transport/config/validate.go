@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -255,7 +256,7 @@ func (v *checker) nodes() {
 		return
 	}
 	first := &c.Nodes[0]
-	firstLinks := sortedKeys(first.Addrs)
+	firstLinks := slices.Sorted(maps.Keys(first.Addrs))
 	ids := map[uint32]*Node{}
 	names := map[string]*Node{}
 	type addrUse struct {
@@ -281,7 +282,7 @@ func (v *checker) nodes() {
 				names[n.Name] = n
 			}
 		}
-		links := sortedKeys(n.Addrs)
+		links := slices.Sorted(maps.Keys(n.Addrs))
 		for _, l := range links {
 			if l < 0 || l >= MaxLinks {
 				v.errorf(n.Line, "node %s: link %d is out of range 0..%d", n.label(), l, MaxLinks-1)
@@ -315,7 +316,7 @@ func (v *checker) nodes() {
 			}
 		}
 	}
-	for _, l := range sortedKeys(perLink) {
+	for _, l := range slices.Sorted(maps.Keys(perLink)) {
 		uses := perLink[l]
 		byAddr := map[string]*Node{}
 		var fam *addrUse
@@ -366,15 +367,6 @@ func (n *Node) keyOr(key string) int {
 		return l
 	}
 	return n.Line
-}
-
-func sortedKeys[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (v *checker) quorum() {

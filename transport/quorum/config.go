@@ -3,6 +3,7 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func (c Config) validate() (resolved, error) {
 	}
 	r.votes = make(map[env.NodeID]uint32, len(c.Votes))
 	var sum uint64
-	for _, id := range sortedKeys(c.Votes) {
+	for _, id := range slices.Sorted(maps.Keys(c.Votes)) {
 		v := c.Votes[id]
 		if id == 0 {
 			return r, errors.New("quorum: Config.Votes: node id 0 is not valid")
@@ -171,7 +172,7 @@ func (c Config) validate() (resolved, error) {
 // keeps "at most one half" true at the cost of never falling back from a
 // configured node that is down for good.
 func tieBreaker(spec string, votes map[env.NodeID]uint32) (env.NodeID, error) {
-	ids := sortedKeys(votes)
+	ids := slices.Sorted(maps.Keys(votes))
 	fields := strings.Fields(spec)
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "lowest"):
@@ -193,13 +194,4 @@ func tieBreaker(spec string, votes map[env.NodeID]uint32) (env.NodeID, error) {
 		return 0, fmt.Errorf("quorum: Config.AutoTieBreakerNode: none of %q is in the nodelist (Config.Votes)", spec)
 	}
 	return pick, nil
-}
-
-func sortedKeys[V any](m map[env.NodeID]V) []env.NodeID {
-	ids := make([]env.NodeID, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

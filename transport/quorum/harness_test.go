@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -68,7 +69,7 @@ func (c *cluster) split(parts ...[]env.NodeID) {
 			c.part[id] = p
 		}
 	}
-	for _, id := range sortedKeys(c.part) {
+	for _, id := range slices.Sorted(maps.Keys(c.part)) {
 		c.nodes[id].SetMembership(c.now, c.part[id])
 	}
 	c.settle()
@@ -117,7 +118,7 @@ func (c *cluster) settle() {
 
 func (c *cluster) partitions() [][]env.NodeID {
 	var out [][]env.NodeID
-	for _, id := range sortedKeys(c.part) {
+	for _, id := range slices.Sorted(maps.Keys(c.part)) {
 		if p := c.part[id]; p[0] == id {
 			out = append(out, p)
 		}
@@ -129,7 +130,7 @@ func (c *cluster) partitions() [][]env.NodeID {
 func (c *cluster) wait(d time.Duration) {
 	c.t.Helper()
 	c.now = c.now.Add(d)
-	for _, id := range sortedKeys(c.part) {
+	for _, id := range slices.Sorted(maps.Keys(c.part)) {
 		c.nodes[id].Tick(c.now)
 	}
 	c.settle()

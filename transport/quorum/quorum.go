@@ -3,6 +3,7 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/hakit/hakit/node/env"
@@ -133,7 +134,7 @@ func (q *Quorum) SetMembership(now env.Mono, members []env.NodeID) {
 		panic(fmt.Sprintf("quorum: membership %v does not contain Self (node %d)", ms, q.cfg.Self))
 	}
 	q.members, q.inConfig = ms, true
-	for _, id := range sortedKeys(q.infos) {
+	for _, id := range slices.Sorted(maps.Keys(q.infos)) {
 		if !q.isMember(id) {
 			delete(q.infos, id)
 		}
@@ -301,7 +302,7 @@ func quorumOf(expected uint32, twoNode bool) uint32 {
 // that the highest-wins rule does not bring the old value straight back.
 func (q *Quorum) applyExpected(v uint32) {
 	q.expected = v
-	for _, id := range sortedKeys(q.infos) {
+	for _, id := range slices.Sorted(maps.Keys(q.infos)) {
 		info := q.infos[id]
 		info.ExpectedVotes = v
 		q.infos[id] = info
