@@ -115,8 +115,14 @@ type Manager struct {
 	// have been paused: half the shortest PingTimeout, so that a pause is
 	// recognised before it could have cost any link its window.
 	pauseAfter time.Duration
-	ready      Ready
-	stats      Stats
+	// pauseGrace is the longest PingTimeout: after one pause is excused,
+	// the next is excused only once a whole window has passed, so a loop
+	// that is late at every tick still declares a silent peer down.
+	pauseGrace    time.Duration
+	lastExcusedAt env.Mono
+	excusedOnce   bool
+	ready         Ready
+	stats         Stats
 }
 
 // New returns a Manager with every link down and the first round of pings
@@ -146,6 +152,7 @@ func New(cfg Config, now env.Mono) (*Manager, error) {
 	for i, lc := range lcs {
 		m.links = append(m.links, linkState{cfg: lc, nextPing: now})
 		m.linkIdx[lc.ID] = i
+		m.pauseGrace = max(m.pauseGrace, lc.PingTimeout)
 		if half := lc.PingTimeout / 2; i == 0 || half < m.pauseAfter {
 			m.pauseAfter = half
 		}
@@ -279,10 +286,11 @@ func (m *Manager) Tick(now env.Mono) {
 	if !ok || now < next {
 		return
 	}
-	if late := now.Sub(next); late > m.pauseAfter {
+	if late := now.Sub(next); late > m.pauseAfter && (!m.excusedOnce || now.Sub(m.lastExcusedAt) > m.pauseGrace+late) {
 		// Silence we slept through says nothing about the links, and the
 		// pongs that did arrive meanwhile may still be queued behind this
 		// timer: give every window a fresh start instead.
+		m.excusedOnce, m.lastExcusedAt = true, now
 		m.stats.PausesDetected++
 		m.log.Warn("process was not scheduled; restarting link timeouts", "late", late)
 		for pi := range m.paths {

@@ -158,6 +158,8 @@ type Ring struct {
 	// Deadlines; zero means unset.
 	tokenLossAt, retransmitAt, holdUntil, joinAt, consensusAt, mergeAt env.Mono
 	lastInput                                                          env.Mono
+	lastPauseAt                                                        env.Mono
+	pauseExcused                                                       bool
 
 	ready Ready
 }
@@ -324,7 +326,10 @@ func (r *Ring) Tick(now env.Mono) {
 	if !ok || now < next {
 		return
 	}
-	if late := now.Sub(next); late > r.cfg.Token/2 {
+	// One pause is excused per token period: a loop that is late at every
+	// tick must still lose the token, or a dead ring would never reform.
+	if late := now.Sub(next); late > r.cfg.Token/2 && (!r.pauseExcused || now.Sub(r.lastPauseAt) > r.cfg.Token+late) {
+		r.pauseExcused, r.lastPauseAt = true, now
 		r.stats.PausesDetected++
 		r.log.Warn("process was not scheduled; not acting on stale timers", "late", late, "state", r.state)
 		r.shiftDeadlines(late)

@@ -135,3 +135,29 @@ func TestRestartedNodeRejoins(t *testing.T) {
 		t.Errorf("ring seq went backwards")
 	}
 }
+
+// A loop late at every tick (more than Token/2) is slow, not paused once:
+// the ring must still declare the token lost when a member is gone. One
+// pause is excused per token period, not every tick.
+func TestTokenLostEvenWhenEveryTickIsLate(t *testing.T) {
+	h := newHarness(t, 2, 7)
+	if !h.runUntil(10*time.Second, func() bool { return h.oneRing(1, 2) }) {
+		t.Fatalf("no ring:\n%s", h.dump())
+	}
+	h.crash(2)
+	r := h.rings[1]
+	now := h.now
+	for range 100 {
+		next, ok := r.NextDeadline()
+		if !ok {
+			break
+		}
+		now = max(now, next).Add(2 * time.Second) // Token/2 is 1.5 s
+		r.Tick(now)
+		r.Advance(r.Ready())
+		if r.Stats().TokenLosses > 0 {
+			return
+		}
+	}
+	t.Fatalf("token never declared lost with every tick 2 s late; stats %+v", r.Stats())
+}
