@@ -292,13 +292,7 @@ func runRingSwarm(r *Run) {
 	n := 2 + opts.IntN(4)
 	names := nodeNames(n)
 	c := NewRingCluster(r, names, ReferenceConf(names, "", ""))
-	for _, sw := range []*sim.Switch{c.Private, c.Public} {
-		cfg := sim.LAN()
-		cfg.Loss = opts.Float64() * 0.1
-		cfg.Duplicate = opts.Float64() * 0.05
-		cfg.Reorder = opts.Float64() * 0.05
-		sw.SetConfig(cfg)
-	}
+	swarmNetworks(opts, c.Private, c.Public)
 	c.load(100 * time.Millisecond)
 	const faultPhase = 60 * time.Second
 	planned := planFaults(r.W, r.W.Rand("faults"), c.Hosts, c.Procs, 5*time.Second, faultPhase-10*time.Second, 10*time.Second)

@@ -17,18 +17,8 @@ import (
 // and the cluster must converge within a bound.
 func runSwarm(r *Run) {
 	opts := r.W.Rand("options")
-	var names []string
-	for i := range 2 + opts.IntN(4) {
-		names = append(names, fmt.Sprintf("node%d", i+1))
-	}
-	c := BondedCluster(r, names)
-	for _, sw := range []*sim.Switch{c.Private, c.Public} {
-		cfg := sim.LAN()
-		cfg.Loss = opts.Float64() * 0.1
-		cfg.Duplicate = opts.Float64() * 0.05
-		cfg.Reorder = opts.Float64() * 0.05
-		sw.SetConfig(cfg)
-	}
+	c := BondedCluster(r, nodeNames(2+opts.IntN(4)))
+	swarmNetworks(opts, c.Private, c.Public)
 	c.Start(HeartbeatConfig{Interval: hbInterval, Timeout: hbTimeout})
 
 	const faultPhase = 40 * time.Second
@@ -57,6 +47,18 @@ func runSwarm(r *Run) {
 	}
 	r.Figure("convergence_ms", ms(took), "ms")
 	r.Figure("faults", float64(len(planned)), "")
+}
+
+// swarmNetworks draws each network's loss (0-10 %), duplication and
+// reordering (0-5 % each) from the options stream.
+func swarmNetworks(opts *rand.Rand, switches ...*sim.Switch) {
+	for _, sw := range switches {
+		cfg := sim.LAN()
+		cfg.Loss = opts.Float64() * 0.1
+		cfg.Duplicate = opts.Float64() * 0.05
+		cfg.Reorder = opts.Float64() * 0.05
+		sw.SetConfig(cfg)
+	}
 }
 
 // planFaults draws up to 8 faults (cable cuts, partitions, power loss,
