@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/hakit/hakit/node/env"
+	"github.com/hakit/hakit/transport/cmap"
 	"github.com/hakit/hakit/transport/link"
 	"github.com/hakit/hakit/transport/quorum"
 	"github.com/hakit/hakit/transport/totem"
@@ -34,6 +35,11 @@ type Observer struct {
 	Quorum func(s quorum.Status)
 	// Link is called when a link to a peer goes up or down.
 	Link func(c link.Change)
+	// DropTotem, if set, is asked about every totem message this member
+	// is about to send to a peer and drops it when it returns true, as the
+	// network would. It is the simulator's fault injector for scenarios
+	// that lose exactly the tokens; hanode leaves it nil.
+	DropTotem func(to env.NodeID, m totem.Message) bool
 }
 
 // Files the member keeps on its Disk.
@@ -54,6 +60,7 @@ const (
 const (
 	svcQuorum byte = 1
 	svcApp    byte = 2
+	svcKV     byte = 3
 )
 
 // Member is one node of the messaging layer: the wire codec, the link
@@ -69,11 +76,21 @@ type Member struct {
 	links *link.Manager
 	ring  *totem.Ring
 	quor  *quorum.Quorum
+	kv    *cmap.Store
+	// kvWaiting holds the callbacks of this node's pending requests and
+	// kvWatches those of its watches, by the store's ids.
+	kvWaiting map[uint64]func(cmap.Result)
+	kvWatches map[uint64]func(cmap.WatchEvent)
 
 	timer   env.Timer
 	timerAt env.Mono
 	stats   MemberStats
 	stopped bool
+	// processing is set while process runs: a call made from an observer
+	// or a callback (a Send from Deliver) only queues its input, and the
+	// running process loop picks it up, so no core's Ready is taken twice
+	// before its Advance.
+	processing bool
 }
 
 // MemberStats counts what the driver itself dropped.
@@ -128,7 +145,8 @@ func StartMember(e env.Env, cfg Config, obs Observer) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Member{e: e, cfg: cfg, obs: obs, codec: codec, links: links, ring: ring, quor: quor}
+	m := &Member{e: e, cfg: cfg, obs: obs, codec: codec, links: links, ring: ring, quor: quor,
+		kv: cmap.New(e.Node), kvWaiting: map[uint64]func(cmap.Result){}, kvWatches: map[uint64]func(cmap.WatchEvent){}}
 	e.Log.Info("member started", "node", e.Node, "epoch", epoch, "ring_seq", ringSeq)
 	e.Transport.SetReceiver(m.receive)
 	m.process()
@@ -150,10 +168,12 @@ func readUint(d env.Disk, name string) (uint64, error) {
 	return v, nil
 }
 
+var errMemberStopped = errors.New("member stopped")
+
 // Send queues an application message for agreed delivery to the ring.
 func (m *Member) Send(payload []byte) error {
 	if m.stopped {
-		return errors.New("member stopped")
+		return errMemberStopped
 	}
 	err := m.ring.Send(m.e.Clock.Mono(), append([]byte{svcApp}, payload...))
 	m.process()
@@ -223,6 +243,11 @@ func (m *Member) onTimer() {
 // then re-arms the timer. The order inside each batch is the one its core
 // requires (the ring's state is persisted before its messages go out).
 func (m *Member) process() {
+	if m.processing {
+		return
+	}
+	m.processing = true
+	defer func() { m.processing = false }()
 	for range 1000 {
 		progress := false
 		if rd := m.links.Ready(); !rd.Empty() {
@@ -268,11 +293,16 @@ func (m *Member) process() {
 				}
 			}
 			for _, s := range rd.Changes {
+				m.kv.SetQuorate(s.Quorate)
 				if m.obs.Quorum != nil {
 					m.obs.Quorum(s)
 				}
 			}
 			m.quor.Advance(rd)
+		}
+		if m.kv.HasReady() {
+			progress = true
+			m.kvReady()
 		}
 		if !progress {
 			break
@@ -299,9 +329,15 @@ func (m *Member) handleEvent(now env.Mono, ev totem.Event) {
 			if m.obs.Deliver != nil {
 				m.obs.Deliver(ev.Ring, ev.Sender, ev.Payload[1:])
 			}
+		case svcKV:
+			// A payload that does not decode is dropped by every replica
+			// alike; the store counts it.
+			_ = m.kv.Apply(ev.Sender, ev.Payload[1:])
 		}
 	case totem.EventRegular:
 		m.quor.SetMembership(now, ev.Members)
+		m.kv.Configuration(cmap.RingID{Seq: ev.Ring.Seq, Rep: ev.Ring.Rep}, ev.Members)
+		m.kv.SetQuorate(m.quor.Status().Quorate)
 		if m.obs.Config != nil {
 			m.obs.Config(ev)
 		}
@@ -314,14 +350,14 @@ func (m *Member) handleEvent(now env.Mono, ev totem.Event) {
 
 func (m *Member) sendTotem(o totem.Outbound) {
 	body := totem.Encode(o.Msg)
-	if o.To != totem.Broadcast {
-		m.sendRouted(o.To, chanTotem, body)
-		return
-	}
 	for _, n := range m.cfg.Totem.Nodes {
-		if n != m.e.Node {
-			m.sendRouted(n, chanTotem, body)
+		if n == m.e.Node || (o.To != totem.Broadcast && o.To != n) {
+			continue
 		}
+		if m.obs.DropTotem != nil && m.obs.DropTotem(n, o.Msg) {
+			continue
+		}
+		m.sendRouted(n, chanTotem, body)
 	}
 }
 

@@ -1,16 +1,25 @@
 // Command hactl is the hakit admin CLI. It talks to the local hanode over
 // its unix socket.
 //
-//	hactl status [--json]     ring, members, each link's state per peer, quorum
-//	                          (like corosync-cfgtool -s plus corosync-quorumtool -s)
+//	hactl status [--json]             ring, members, each link's state per peer, quorum
+//	                                  (like corosync-cfgtool -s plus corosync-quorumtool -s)
+//	hactl kv get KEY [--local]        linearizable read (--local: this replica, maybe stale)
+//	hactl kv set KEY VALUE
+//	hactl kv delete KEY
+//	hactl kv cas KEY EXPECTED NEW     set KEY to NEW if it holds EXPECTED
+//	hactl kv cas --absent KEY NEW     create KEY if it does not exist
+//	hactl kv list [PREFIX]            this replica's keys
+//	hactl kv watch [PREFIX]           print every change under PREFIX until interrupted
 //
-// Exit status: 0 on success, 1 when hanode cannot be reached or refuses,
-// 2 on bad usage.
+// Exit status: 0 on success, 1 when hanode cannot be reached or refuses
+// (not quorate, outcome unknown), when kv get finds no key, or when a
+// kv cas does not match; 2 on bad usage.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +30,26 @@ import (
 
 	"github.com/hakit/hakit/node/runtime"
 )
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ error }
+
+func usageErr(msg string) error { return usageError{errors.New(msg)} }
+
+// wrapArgs makes every command's argument-count errors usage errors.
+func wrapArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -53,14 +82,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	root.AddCommand(status)
+	root.AddCommand(status, kvCmd(&socket, stdout))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	wrapArgs(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(stderr, "hactl: %s\n", err)
-		msg := err.Error()
-		if strings.Contains(msg, "unknown") || strings.Contains(msg, "accepts") || strings.Contains(msg, "flag") {
+		var ue usageError
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 			return 2
 		}
 		return 1

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -198,5 +199,87 @@ func TestRealProcesses(t *testing.T) {
 	t.Logf("hactl status on n1:\n%s", text)
 	if !strings.Contains(text, "Ring ID") || !strings.Contains(text, "Quorum") {
 		t.Errorf("status text lacks sections:\n%s", text)
+	}
+}
+
+func (c *cluster) kv(i int, cmd string, args map[string]string) (KVAnswer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var a KVAnswer
+	err := runtime.CallAPI(ctx, c.socket(i), runtime.Request{Cmd: cmd, Args: args}, &a)
+	return a, err
+}
+
+// TestRealProcessesKV drives the replicated key-value store through the
+// API of three real hanodes: a write on one is read linearizably on
+// another, CAS decides on the replicated value, a watch on a third sees
+// the change, and a node left alone refuses writes and linearizable reads
+// but still serves its stale replica.
+func TestRealProcessesKV(t *testing.T) {
+	c := startCluster(t, 3)
+	c.await("ring of 3", 60*time.Second, func() bool { return c.ringOf(0, 1, 2) })
+	// The store becomes writable once its state exchange is over.
+	c.await("writable store", 30*time.Second, func() bool {
+		_, err := c.kv(0, "kv-set", map[string]string{"key": "cluster/owner", "value": "n1"})
+		return err == nil
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events := make(chan KVEvent, 16)
+	watchErr := make(chan error, 1)
+	go func() {
+		watchErr <- runtime.StreamAPI(ctx, c.socket(2), runtime.Request{Cmd: "kv-watch", Args: map[string]string{"prefix": "cluster/"}}, func(raw json.RawMessage) error {
+			var ev KVEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return err
+			}
+			events <- ev
+			return nil
+		}, nil)
+	}()
+	if ev := <-events; ev.Key != "" {
+		t.Fatalf("first watch item %+v, want the empty marker", ev)
+	}
+
+	if a, err := c.kv(1, "kv-get", map[string]string{"key": "cluster/owner"}); err != nil || !a.Found || string(a.Value) != "n1" {
+		t.Fatalf("get on n2: %+v, %v", a, err)
+	}
+	if a, err := c.kv(2, "kv-cas", map[string]string{"key": "cluster/owner", "expect": "n1", "value": "n3"}); err != nil || !a.OK {
+		t.Fatalf("cas n1->n3 on n3: %+v, %v", a, err)
+	}
+	if a, err := c.kv(1, "kv-cas", map[string]string{"key": "cluster/owner", "expect": "n1", "value": "n2"}); err != nil || a.OK || string(a.Value) != "n3" {
+		t.Fatalf("stale cas on n2: %+v, %v; want refused, holding n3", a, err)
+	}
+	if a, err := c.kv(0, "kv-cas", map[string]string{"key": "cluster/lock", "absent": "true", "value": "n1"}); err != nil || !a.OK {
+		t.Fatalf("create-if-absent on n1: %+v, %v", a, err)
+	}
+	for _, want := range []string{"cluster/owner=n3", "cluster/lock=n1"} {
+		select {
+		case ev := <-events:
+			if got := ev.Key + "=" + string(ev.Value); got != want {
+				t.Errorf("watch on n3 saw %s, want %s", got, want)
+			}
+		case err := <-watchErr:
+			t.Fatalf("watch ended: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("watch on n3 did not see %s", want)
+		}
+	}
+	cancel()
+
+	for _, i := range []int{1, 2} {
+		c.procs[i].Process.Signal(syscall.SIGKILL)
+		c.procs[i].Wait()
+	}
+	c.await("n1 alone", 60*time.Second, func() bool { return c.ringOf(0) })
+	if _, err := c.kv(0, "kv-set", map[string]string{"key": "cluster/owner", "value": "n1"}); err == nil || !strings.Contains(err.Error(), "not quorate") {
+		t.Errorf("write on a lone node of three: %v, want refused as not quorate", err)
+	}
+	if _, err := c.kv(0, "kv-get", map[string]string{"key": "cluster/owner"}); err == nil || !strings.Contains(err.Error(), "not quorate") {
+		t.Errorf("linearizable read on a lone node of three: %v, want refused as not quorate", err)
+	}
+	if a, err := c.kv(0, "kv-get", map[string]string{"key": "cluster/owner", "local": "true"}); err != nil || string(a.Value) != "n3" || !a.Stale {
+		t.Errorf("local read on a lone node: %+v, %v; want the stale n3", a, err)
 	}
 }

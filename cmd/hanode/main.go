@@ -183,15 +183,7 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
 		return err
 	}
-	api, err := runtime.ServeAPI(socket, loop, func(req runtime.Request) (any, error) {
-		switch req.Cmd {
-		case "status":
-			st := member.Status()
-			return map[string]any{"status": st, "text": st.Text()}, nil
-		default:
-			return nil, fmt.Errorf("unknown command %q", req.Cmd)
-		}
-	})
+	api, err := runtime.ServeAPI(socket, loop, func(c *runtime.Call) { handle(member, c) })
 	if err != nil {
 		return err
 	}

@@ -20,21 +20,112 @@ type Request struct {
 	Args map[string]string `json:"args,omitempty"`
 }
 
-// Response is the answer: a JSON value, or an error message.
+// Response is one answer line: a JSON value or an error message. A
+// streaming call (a watch) answers with any number of lines marked More
+// before its last one.
 type Response struct {
 	OK     bool            `json:"ok"`
 	Error  string          `json:"error,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
+	More   bool            `json:"more,omitempty"`
 }
 
-// Handler answers a request; it runs on the node's loop, so it may read
-// the node's state directly.
-type Handler func(Request) (any, error)
+// Handler answers a call; it runs on the node's loop, so it may read the
+// node's state directly. It answers with c.Reply, now or from a later loop
+// event (a replicated write completes after agreement), and may stream
+// items with c.Stream before that.
+type Handler func(c *Call)
+
+// Call is one request being answered. Reply, Stream and OnClose must be
+// called on the node's loop.
+type Call struct {
+	Request
+	out chan Response
+	// streaming is set by the first Stream: the call then has no deadline.
+	streaming bool
+	mu        sync.Mutex
+	done      bool
+	onClose   []func()
+}
+
+// callBuffer bounds the answers queued for one call: a watcher that does
+// not read is cut off rather than buffered without limit.
+const callBuffer = 1024
+
+// Reply gives the call its final answer; later Replies and Streams are
+// ignored.
+func (c *Call) Reply(v any, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.done = true
+	c.send(response(v, err, false))
+}
+
+// Stream sends one item ahead of the final answer. It reports false once
+// the client has gone or fallen callBuffer items behind; the handler should
+// then stop streaming (its OnClose functions run).
+func (c *Call) Stream(v any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return false
+	}
+	c.streaming = true
+	return c.send(response(v, nil, true))
+}
+
+// OnClose registers f to run on the loop when the client goes away before
+// the final answer (a watch ends by the client hanging up).
+func (c *Call) OnClose(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onClose = append(c.onClose, f)
+}
+
+func (c *Call) send(r Response) bool {
+	select {
+	case c.out <- r:
+		return true
+	default:
+		c.done = true
+		return false
+	}
+}
+
+func (c *Call) isStreaming() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streaming
+}
+
+// abandon marks the call over and hands back what must run on the loop.
+func (c *Call) abandon() []func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = true
+	f := c.onClose
+	c.onClose = nil
+	return f
+}
+
+func response(v any, err error, more bool) Response {
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	return Response{OK: true, Result: b, More: more}
+}
 
 // APIServer serves the local API on a unix socket (mode 0600, so only the
 // node's user, root, may talk to it): one JSON request per line, one JSON
-// response per line. Each request is handed to the node's loop and
-// answered from there.
+// response per line (several for a stream). Each request is handed to the
+// node's loop and answered from there.
 type APIServer struct {
 	ln      net.Listener
 	loop    env.Loop
@@ -86,6 +177,9 @@ func (s *APIServer) accept() {
 // not make the daemon buffer without limit.
 const maxRequest = 64 << 10
 
+// callTimeout bounds the wait for a non-streaming answer.
+const callTimeout = 10 * time.Second
+
 func (s *APIServer) serve(c net.Conn) {
 	defer func() {
 		s.mu.Lock()
@@ -93,43 +187,79 @@ func (s *APIServer) serve(c net.Conn) {
 		s.mu.Unlock()
 		c.Close()
 	}()
-	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 4096), maxRequest)
-	enc := json.NewEncoder(c)
-	for sc.Scan() {
-		var req Request
-		var resp Response
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			resp.Error = "bad request: " + err.Error()
-		} else {
-			resp = s.call(req)
+	// The reader runs apart from the writer so that a client hanging up in
+	// the middle of a stream is noticed at once.
+	lines := make(chan []byte)
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		sc := bufio.NewScanner(c)
+		sc.Buffer(make([]byte, 4096), maxRequest)
+		for sc.Scan() {
+			select {
+			case lines <- append([]byte(nil), sc.Bytes()...):
+			case <-gone:
+				return
+			}
 		}
-		if err := enc.Encode(resp); err != nil {
+	}()
+	enc := json.NewEncoder(c)
+	for {
+		var line []byte
+		select {
+		case line = <-lines:
+		case <-gone:
+			return
+		}
+		var req Request
+		if err := json.Unmarshal(line, &req); err != nil {
+			if enc.Encode(Response{Error: "bad request: " + err.Error()}) != nil {
+				return
+			}
+			continue
+		}
+		if !s.answer(enc, req, gone) {
 			return
 		}
 	}
 }
 
-func (s *APIServer) call(req Request) Response {
-	done := make(chan Response, 1)
-	s.loop.Post(func() {
-		v, err := s.handler(req)
-		if err != nil {
-			done <- Response{Error: err.Error()}
-			return
+// answer runs one call and writes its answers; false means the connection
+// is finished.
+func (s *APIServer) answer(enc *json.Encoder, req Request, gone <-chan struct{}) bool {
+	call := &Call{Request: req, out: make(chan Response, callBuffer)}
+	s.loop.Post(func() { s.handler(call) })
+	deadline := time.NewTimer(callTimeout)
+	defer deadline.Stop()
+	abandon := func() {
+		if fs := call.abandon(); len(fs) > 0 {
+			s.loop.Post(func() {
+				for _, f := range fs {
+					f()
+				}
+			})
 		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			done <- Response{Error: err.Error()}
-			return
+	}
+	for {
+		select {
+		case r := <-call.out:
+			if err := enc.Encode(r); err != nil {
+				abandon()
+				return false
+			}
+			if !r.More {
+				return true
+			}
+		case <-gone:
+			abandon()
+			return false
+		case <-deadline.C:
+			if call.isStreaming() {
+				continue
+			}
+			abandon()
+			return enc.Encode(Response{Error: "the node did not answer within 10 s (its loop is busy or stopped)"}) == nil
 		}
-		done <- Response{OK: true, Result: b}
-	})
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(10 * time.Second):
-		return Response{Error: "the node did not answer within 10 s (its loop is busy or stopped)"}
 	}
 }
 
@@ -149,27 +279,46 @@ func (s *APIServer) Close() error {
 // CallAPI sends one request to the API at path and decodes the result
 // into out (if non-nil).
 func CallAPI(ctx context.Context, path string, req Request, out any) error {
+	return StreamAPI(ctx, path, req, func(json.RawMessage) error {
+		return fmt.Errorf("hanode answered %q with a stream", req.Cmd)
+	}, out)
+}
+
+// StreamAPI sends one request and hands each streamed item to each, until
+// the final answer (returned through out, if non-nil), an error from each,
+// or ctx ends (then it returns ctx.Err()).
+func StreamAPI(ctx context.Context, path string, req Request, each func(json.RawMessage) error, out any) error {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
 		return fmt.Errorf("cannot reach hanode at %s: %w", path, err)
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return err
 	}
-	var resp Response
-	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&resp); err != nil {
-		return fmt.Errorf("reading the answer from %s: %w", path, err)
+	dec := json.NewDecoder(bufio.NewReader(c))
+	for {
+		var resp Response
+		if err := dec.Decode(&resp); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("reading the answer from %s: %w", path, err)
+		}
+		if !resp.OK {
+			return errors.New(resp.Error)
+		}
+		if !resp.More {
+			if out != nil {
+				return json.Unmarshal(resp.Result, out)
+			}
+			return nil
+		}
+		if err := each(resp.Result); err != nil {
+			return err
+		}
 	}
-	if !resp.OK {
-		return errors.New(resp.Error)
-	}
-	if out != nil {
-		return json.Unmarshal(resp.Result, out)
-	}
-	return nil
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hakit/hakit/node"
+	"github.com/hakit/hakit/node/runtime"
+	"github.com/hakit/hakit/transport/cmap"
+)
+
+// KVAnswer is the answer to a key-value command, as the API sends it (Value
+// travels base64-encoded, so any bytes survive).
+type KVAnswer struct {
+	OK       bool   `json:"ok"`
+	Found    bool   `json:"found"`
+	Value    []byte `json:"value,omitempty"`
+	Revision uint64 `json:"revision"`
+	// Keys answers kv-list.
+	Keys []string `json:"keys,omitempty"`
+	// Stale marks a kv-get --local answer: this replica's value, which a
+	// non-quorate node may serve out of date.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// KVEvent is one streamed change of kv-watch.
+type KVEvent struct {
+	Key      string `json:"key"`
+	Value    []byte `json:"value,omitempty"`
+	Deleted  bool   `json:"deleted,omitempty"`
+	Revision uint64 `json:"revision"`
+}
+
+// handle answers one API call on the member's loop.
+func handle(m *node.Member, c *runtime.Call) {
+	arg := func(name string) string { return c.Args[name] }
+	switch c.Cmd {
+	case "status":
+		st := m.Status()
+		c.Reply(map[string]any{"status": st, "text": st.Text(), "kv": m.KVStatus()}, nil)
+	case "kv-get":
+		if arg("local") == "true" {
+			v, found := m.KVLocal(arg("key"))
+			c.Reply(KVAnswer{OK: found, Found: found, Value: v, Revision: m.KVStatus().Revision, Stale: true}, nil)
+			return
+		}
+		submit(m, c, cmap.Op{Kind: cmap.Get, Key: arg("key")})
+	case "kv-set":
+		submit(m, c, cmap.Op{Kind: cmap.Set, Key: arg("key"), Value: []byte(arg("value"))})
+	case "kv-delete":
+		submit(m, c, cmap.Op{Kind: cmap.Delete, Key: arg("key")})
+	case "kv-cas":
+		_, hasExpect := c.Args["expect"]
+		absent := arg("absent") == "true"
+		if hasExpect == absent {
+			c.Reply(nil, errors.New("kv-cas needs exactly one of expect and absent"))
+			return
+		}
+		submit(m, c, cmap.Op{Kind: cmap.CAS, Key: arg("key"), Value: []byte(arg("value")), Expect: []byte(arg("expect")), ExpectAbsent: absent})
+	case "kv-list":
+		c.Reply(KVAnswer{OK: true, Keys: m.KVKeys(arg("prefix")), Revision: m.KVStatus().Revision, Stale: true}, nil)
+	case "kv-watch":
+		var cancel func()
+		cancel = m.KVWatch(arg("prefix"), func(ev cmap.WatchEvent) {
+			if !c.Stream(KVEvent{Key: ev.Key, Value: ev.Value, Deleted: ev.Deleted, Revision: ev.Revision}) {
+				cancel()
+			}
+		})
+		c.OnClose(cancel)
+		// An empty item tells the client the watch is in place: changes
+		// applied after it are reported.
+		c.Stream(KVEvent{Revision: m.KVStatus().Revision})
+	default:
+		c.Reply(nil, fmt.Errorf("unknown command %q", c.Cmd))
+	}
+}
+
+func submit(m *node.Member, c *runtime.Call, op cmap.Op) {
+	err := m.KV(op, func(r cmap.Result) {
+		if r.Err != nil {
+			c.Reply(nil, r.Err)
+			return
+		}
+		c.Reply(KVAnswer{OK: r.OK, Found: r.Found, Value: r.Value, Revision: r.Revision}, nil)
+	})
+	if err != nil {
+		c.Reply(nil, err)
+	}
+}
