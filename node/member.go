@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 
 	"github.com/hakit/hakit/node/env"
@@ -81,6 +82,11 @@ type Member struct {
 	// kvWatches those of its watches, by the store's ids.
 	kvWaiting map[uint64]func(cmap.Result)
 	kvWatches map[uint64]func(cmap.WatchEvent)
+
+	// connVersion is the link manager's connectivity version the ring's
+	// exclusions were last computed from.
+	connVersion uint64
+	connSet     bool
 
 	timer   env.Timer
 	timerAt env.Mono
@@ -250,6 +256,7 @@ func (m *Member) process() {
 	defer func() { m.processing = false }()
 	for range 1000 {
 		progress := false
+		m.updateExclusion()
 		if rd := m.links.Ready(); !rd.Empty() {
 			progress = true
 			for _, o := range rd.Messages {
@@ -309,6 +316,39 @@ func (m *Member) process() {
 		}
 	}
 	m.arm()
+}
+
+// updateExclusion keeps the ring away from nodes this one is not fully
+// connected with: it partitions the nodelist by who reaches whom (our own
+// links, and each peer's view carried by its pings) and excludes every
+// node outside our group. Every node with the same view computes the same
+// groups, so a pair that cannot talk settles into stable rings instead of
+// re-forming forever.
+func (m *Member) updateExclusion() {
+	v := m.links.ConnectivityVersion()
+	if m.connSet && v == m.connVersion {
+		return
+	}
+	m.connSet, m.connVersion = true, v
+	self := m.e.Node
+	mine := m.links.Reachable()
+	groups := totem.Partition(m.cfg.Totem.Nodes, func(a, b env.NodeID) bool {
+		if a == self {
+			return slices.Contains(mine, b)
+		}
+		row, ok := m.links.PeerReach(a)
+		// A peer we have not heard from yet is taken as reaching
+		// everyone: our own row decides the pairs we are in.
+		return !ok || slices.Contains(row, b)
+	})
+	group := totem.GroupOf(self, groups)
+	var excluded []env.NodeID
+	for _, n := range m.cfg.Totem.Nodes {
+		if !slices.Contains(group, n) {
+			excluded = append(excluded, n)
+		}
+	}
+	m.ring.SetExcluded(m.e.Clock.Mono(), excluded)
 }
 
 func (m *Member) handleEvent(now env.Mono, ev totem.Event) {

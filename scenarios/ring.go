@@ -158,13 +158,14 @@ func (c *RingCluster) OneRing(idx ...int) bool {
 		if !c.live(i) {
 			return false
 		}
-		st := c.Members[i].Status()
-		if st.State != totem.StateOperational || !slices.Equal(st.Members, want) {
+		// The ring itself, not Status: this runs after every event.
+		r := c.Members[i].Ring()
+		if r.State() != totem.StateOperational || !slices.Equal(r.Members(), want) {
 			return false
 		}
 		if k == 0 {
-			ring = st.Ring
-		} else if st.Ring != ring {
+			ring = r.RingID()
+		} else if r.RingID() != ring {
 			return false
 		}
 	}

@@ -165,9 +165,26 @@ func (c *RingCluster) regularsSince(t time.Duration) int {
 	return n
 }
 
-// finalDelivery has every member send one message and requires every
-// member to deliver all of them within limit.
+// finalDelivery waits for one ring of every member that has held for a
+// token timeout plus consensus (a ring that is about to lose a member to
+// a token lost in the faulty period is not the end state), then has every
+// member send one message and requires every member to deliver all of
+// them within limit.
 func (c *RingCluster) finalDelivery(limit time.Duration) {
+	quiet := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus()
+	var steadySince time.Duration = -1
+	if _, ok := c.Await(30*time.Second+quiet, func() bool {
+		switch {
+		case !c.OneRing(c.All()...):
+			steadySince = -1
+		case steadySince < 0:
+			steadySince = c.r.W.Now()
+		}
+		return steadySince >= 0 && c.r.W.Now()-steadySince >= quiet
+	}); !ok {
+		c.r.Violationf("no ring of all members that held for %v within %v", quiet, 30*time.Second+quiet)
+		return
+	}
 	got := make([]map[string]bool, len(c.Hosts))
 	for i := range got {
 		got[i] = map[string]bool{}

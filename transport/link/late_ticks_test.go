@@ -19,7 +19,7 @@ func upPeer(t *testing.T, backoff int) (*Manager, env.Mono) {
 	m.Advance(rd)
 	for _, o := range rd.Messages {
 		if p, ok := o.Msg.(Ping); ok {
-			m.Step(now+1e6, 0, 2, Pong(p))
+			m.Step(now+1e6, 0, 2, p.Pong())
 		}
 	}
 	m.Advance(m.Ready())

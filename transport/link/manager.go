@@ -123,6 +123,11 @@ type Manager struct {
 	excusedOnce   bool
 	ready         Ready
 	stats         Stats
+	// peerReach is each peer's view of connectivity, as its latest ping
+	// announced it; connVersion changes whenever that or our own view
+	// (a peer's first link up, its last link down) changes.
+	peerReach   map[env.NodeID][]env.NodeID
+	connVersion uint64
 }
 
 // New returns a Manager with every link down and the first round of pings
@@ -132,11 +137,12 @@ func New(cfg Config, now env.Mono) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		cfg:     cfg,
-		log:     cfg.Log,
-		peers:   slices.Clone(cfg.Peers),
-		peerIdx: map[env.NodeID]int{},
-		linkIdx: map[env.LinkID]int{},
+		cfg:       cfg,
+		peerReach: map[env.NodeID][]env.NodeID{},
+		log:       cfg.Log,
+		peers:     slices.Clone(cfg.Peers),
+		peerIdx:   map[env.NodeID]int{},
+		linkIdx:   map[env.LinkID]int{},
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -237,8 +243,12 @@ func (m *Manager) Step(now env.Mono, link env.LinkID, from env.NodeID, msg Messa
 }
 
 func (m *Manager) answer(link env.LinkID, to env.NodeID, p Ping) {
+	if old, ok := m.peerReach[to]; !ok || !slices.Equal(old, p.Reach) {
+		m.peerReach[to] = slices.Clone(p.Reach)
+		m.connVersion++
+	}
 	m.stats.PingsAnswered++
-	m.ready.Messages = append(m.ready.Messages, Outbound{Link: link, To: to, Msg: Pong(p)})
+	m.ready.Messages = append(m.ready.Messages, Outbound{Link: link, To: to, Msg: p.Pong()})
 }
 
 func (m *Manager) pong(now env.Mono, pi, li int, pg Pong) {
@@ -269,6 +279,9 @@ func (m *Manager) pong(now env.Mono, pi, li int, pg Pong) {
 	p.run++
 	if p.run < m.links[li].cfg.PongCount {
 		return
+	}
+	if !slices.ContainsFunc(m.paths[pi], func(q path) bool { return q.up }) {
+		m.connVersion++
 	}
 	p.up = true
 	p.run = 0
@@ -316,6 +329,7 @@ func (m *Manager) sendPings(now env.Mono) {
 	if len(m.peers) == 0 {
 		return
 	}
+	reach := m.Reachable()
 	for li := range m.links {
 		ls := &m.links[li]
 		if now < ls.nextPing {
@@ -331,7 +345,7 @@ func (m *Manager) sendPings(now env.Mono) {
 			p.outstanding = append(p.outstanding, sentPing{seq: m.seq, at: now})
 			p.pings++
 			m.stats.PingsSent++
-			m.ready.Messages = append(m.ready.Messages, Outbound{Link: ls.cfg.ID, To: peer, Msg: Ping{Seq: m.seq, SentAt: now}})
+			m.ready.Messages = append(m.ready.Messages, Outbound{Link: ls.cfg.ID, To: peer, Msg: Ping{Seq: m.seq, SentAt: now, Reach: reach}})
 		}
 		// Keep the cadence, but never send a burst to catch up after a
 		// late Tick.
@@ -360,6 +374,7 @@ func (m *Manager) expire(now env.Mono, pi, li int) {
 	m.ready.Changes = append(m.ready.Changes, Change{Peer: peer, Link: link, Up: false, At: now})
 	m.log.Info("link is down", "host", peer, "link", link, "silent", now.Sub(p.lastPong))
 	if !slices.ContainsFunc(m.paths[pi], func(q path) bool { return q.up }) {
+		m.connVersion++
 		m.log.Warn("host has no active links", "host", peer)
 	}
 }
@@ -462,6 +477,17 @@ func (m *Manager) Reachable() []env.NodeID {
 	}
 	return out
 }
+
+// PeerReach returns the peers that peer last announced it has a link up
+// to (its pings carry them), and whether it announced anything yet.
+func (m *Manager) PeerReach(peer env.NodeID) ([]env.NodeID, bool) {
+	r, ok := m.peerReach[peer]
+	return r, ok
+}
+
+// ConnectivityVersion changes whenever Reachable or a PeerReach does:
+// the driver recomputes membership constraints only then.
+func (m *Manager) ConnectivityVersion() uint64 { return m.connVersion }
 
 // Status returns every peer's links, peers and links ascending.
 func (m *Manager) Status() []PeerStatus {

@@ -72,7 +72,7 @@ func (s *solo) answer(link env.LinkID) {
 		if o := s.pings[i]; o.Link == link {
 			p := o.Msg.(Ping)
 			s.pings = slices.Delete(s.pings, i, i+1)
-			if err := s.m.Step(s.now, link, o.To, Pong(p)); err != nil {
+			if err := s.m.Step(s.now, link, o.To, p.Pong()); err != nil {
 				s.t.Fatal(err)
 			}
 			s.collect()
@@ -330,15 +330,15 @@ func TestIgnoredPongs(t *testing.T) {
 			func(st Stats) uint64 { return st.UnknownPongs }},
 		{"wrong SentAt", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 2, Pong{Seq: p.Seq, SentAt: p.SentAt + 1}) }, nil,
 			func(st Stats) uint64 { return st.UnknownPongs }},
-		{"other link's ping", func(s *solo, p Ping) error { return s.m.Step(ms(1), 1, 2, Pong(p)) }, nil,
+		{"other link's ping", func(s *solo, p Ping) error { return s.m.Step(ms(1), 1, 2, p.Pong()) }, nil,
 			func(st Stats) uint64 { return st.UnknownPongs }},
-		{"unknown peer", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 9, Pong(p)) }, ErrUnknownPeer,
+		{"unknown peer", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 9, p.Pong()) }, ErrUnknownPeer,
 			func(st Stats) uint64 { return st.UnknownPeer }},
-		{"from self", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 1, Pong(p)) }, ErrUnknownPeer,
+		{"from self", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 1, p.Pong()) }, ErrUnknownPeer,
 			func(st Stats) uint64 { return st.UnknownPeer }},
-		{"unknown link", func(s *solo, p Ping) error { return s.m.Step(ms(1), 5, 2, Pong(p)) }, ErrUnknownLink,
+		{"unknown link", func(s *solo, p Ping) error { return s.m.Step(ms(1), 5, 2, p.Pong()) }, ErrUnknownLink,
 			func(st Stats) uint64 { return st.UnknownLink }},
-		{"late", func(s *solo, p Ping) error { return s.m.Step(p.SentAt.Add(251*time.Millisecond), 0, 2, Pong(p)) }, nil,
+		{"late", func(s *solo, p Ping) error { return s.m.Step(p.SentAt.Add(251*time.Millisecond), 0, 2, p.Pong()) }, nil,
 			func(st Stats) uint64 { return st.LatePongs }},
 		{"nil", func(s *solo, p Ping) error { return s.m.Step(ms(1), 0, 2, nil) }, ErrMalformed,
 			func(st Stats) uint64 { return st.Malformed }},
@@ -347,10 +347,10 @@ func TestIgnoredPongs(t *testing.T) {
 		{"undecodable", func(s *solo, p Ping) error { return s.m.Receive(ms(1), 0, 2, []byte{1, 2, 3}) }, ErrMalformed,
 			func(st Stats) uint64 { return st.Malformed }},
 		{"duplicate", func(s *solo, p Ping) error {
-			if err := s.m.Step(ms(1), 0, 2, Pong(p)); err != nil {
+			if err := s.m.Step(ms(1), 0, 2, p.Pong()); err != nil {
 				return err
 			}
-			return s.m.Step(ms(2), 0, 2, Pong(p))
+			return s.m.Step(ms(2), 0, 2, p.Pong())
 		}, nil, func(st Stats) uint64 { return st.UnknownPongs }},
 	}
 	for _, tc := range tests {
@@ -553,7 +553,7 @@ func TestOutstandingBounded(t *testing.T) {
 	if len(p.outstanding) != MaxOutstanding || s.m.Stats().Evicted != 41-MaxOutstanding {
 		t.Fatalf("outstanding %d, evicted %d", len(p.outstanding), s.m.Stats().Evicted)
 	}
-	if err := s.m.Step(s.now, 0, 2, Pong(first)); err != nil {
+	if err := s.m.Step(s.now, 0, 2, first.Pong()); err != nil {
 		t.Fatal(err)
 	}
 	if st := s.m.Stats(); st.UnknownPongs != 1 || st.PongsReceived != 0 {

@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/hakit/hakit/node/env"
@@ -10,21 +11,22 @@ import (
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range []Message{
-		Ping{}, Ping{Seq: 1, SentAt: 2}, Pong{Seq: ^uint64(0), SentAt: -1}, Pong{Seq: 1 << 40, SentAt: env.Mono(1) << 62},
+		Ping{}, Ping{Seq: 1, SentAt: 2}, Ping{Seq: 3, SentAt: 4, Reach: []env.NodeID{1, 7, 1 << 31}},
+		Pong{Seq: ^uint64(0), SentAt: -1}, Pong{Seq: 1 << 40, SentAt: env.Mono(1) << 62},
 	} {
 		b := Encode(m)
-		if len(b) != MessageSize || b[0] != codecVersion {
+		if b[0] != codecVersion {
 			t.Fatalf("Encode(%v) = %x", m, b)
 		}
 		got, err := Decode(b)
-		if err != nil || got != m {
+		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Fatalf("Decode(Encode(%v)) = %v, %v", m, got, err)
 		}
 	}
 	if !bytes.Equal(Encode(&Ping{Seq: 3, SentAt: 4}), Encode(Ping{Seq: 3, SentAt: 4})) {
 		t.Fatal("pointer and value encode differently")
 	}
-	want := []byte{1, 2, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 3}
+	want := []byte{2, 2, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 3}
 	if got := Encode(Pong{Seq: 0x102, SentAt: 3}); !bytes.Equal(got, want) {
 		t.Fatalf("layout %x, want %x (version, kind, big-endian seq and time)", got, want)
 	}
@@ -32,14 +34,22 @@ func TestEncodeDecode(t *testing.T) {
 
 func TestDecodeRejects(t *testing.T) {
 	good := Encode(Ping{Seq: 5, SentAt: 6})
+	pong := Encode(Pong{Seq: 5, SentAt: 6})
+	reach := Encode(Ping{Seq: 5, SentAt: 6, Reach: []env.NodeID{2, 3}})
 	for name, b := range map[string][]byte{
-		"empty":     nil,
-		"short":     good[:MessageSize-1],
-		"trailing":  append(append([]byte{}, good...), 0),
-		"version 0": append([]byte{0}, good[1:]...),
-		"version 2": append([]byte{2}, good[1:]...),
-		"kind 0":    append([]byte{1, 0}, good[2:]...),
-		"kind 3":    append([]byte{1, 3}, good[2:]...),
+		"empty":          nil,
+		"short":          good[:MessageSize-1],
+		"no count":       good[:MessageSize],
+		"trailing":       append(append([]byte{}, good...), 0),
+		"pong trailing":  append(append([]byte{}, pong...), 0),
+		"version 1":      append([]byte{1}, good[1:]...),
+		"version 3":      append([]byte{3}, good[1:]...),
+		"kind 0":         append([]byte{2, 0}, good[2:]...),
+		"kind 3":         append([]byte{2, 3}, good[2:]...),
+		"reach short":    reach[:len(reach)-1],
+		"reach unsorted": append(append([]byte{}, reach[:MessageSize+2]...), 0, 0, 0, 3, 0, 0, 0, 2),
+		"reach repeated": append(append([]byte{}, reach[:MessageSize+2]...), 0, 0, 0, 3, 0, 0, 0, 3),
+		"reach too long": append(append([]byte{}, good[:MessageSize]...), 0xff, 0xff),
 	} {
 		if m, err := Decode(b); err == nil || !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Decode(%x) = %v, %v; want ErrMalformed", name, b, m, err)
@@ -56,8 +66,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1})
 	f.Add([]byte{1, 1})
-	f.Add([]byte{2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Add([]byte{1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(Encode(Ping{Seq: 9, SentAt: 9, Reach: []env.NodeID{1, 2, 300}}))
+	f.Add([]byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{2, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(append(Encode(Ping{}), 0))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)

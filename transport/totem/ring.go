@@ -155,8 +155,13 @@ type Ring struct {
 	pendingSeen   bool
 	pendingSeq    uint64
 
-	// Deadlines; zero means unset.
-	tokenLossAt, retransmitAt, holdUntil, joinAt, consensusAt, mergeAt env.Mono
+	// excluded are the nodes this node must not form a ring with: not
+	// fully connected to it (SetExcluded).
+	excluded []env.NodeID
+
+	// Deadlines; zero means unset. excludeAt is when a member that is
+	// excluded stops being tolerated in the current ring.
+	tokenLossAt, retransmitAt, holdUntil, joinAt, consensusAt, mergeAt, excludeAt env.Mono
 	lastInput                                                          env.Mono
 	lastPauseAt                                                        env.Mono
 	pauseExcused                                                       bool
@@ -309,7 +314,7 @@ func (r *Ring) Step(now env.Mono, from env.NodeID, m Message) error {
 // NextDeadline returns the earliest pending deadline.
 func (r *Ring) NextDeadline() (env.Mono, bool) {
 	var next env.Mono
-	for _, d := range []env.Mono{r.tokenLossAt, r.retransmitAt, r.holdUntil, r.joinAt, r.consensusAt, r.mergeAt} {
+	for _, d := range []env.Mono{r.tokenLossAt, r.retransmitAt, r.holdUntil, r.joinAt, r.consensusAt, r.mergeAt, r.excludeAt} {
 		if d != 0 && (next == 0 || d < next) {
 			next = d
 		}
@@ -365,10 +370,94 @@ func (r *Ring) Tick(now env.Mono) {
 		r.mergeAt = now.Add(r.cfg.Merge)
 		r.sendMergeDetect()
 	}
+	if r.excludeAt != 0 && now >= r.excludeAt {
+		r.excludeAt = 0
+		if bad := r.excludedMembers(); r.state == StateOperational && len(bad) > 0 {
+			r.enterGather(now, fmt.Sprintf("no direct link to members %v for a token timeout", bad))
+		}
+	}
+}
+
+// SetExcluded tells the ring which nodes it must not form a ring with
+// because they are not fully connected to this node (see Partition). In
+// gather they are declared failed at once, and their joins, merge
+// announcements and messages are ignored, so a node that reaches only
+// some of the others cannot keep pulling them into new gatherings. A
+// member of the current ring that stays excluded for Token makes the ring
+// re-form without it: a link that drops for less (a short pause) changes
+// nothing, as in Corosync.
+func (r *Ring) SetExcluded(now env.Mono, nodes []env.NodeID) {
+	var ex []env.NodeID
+	for _, n := range nodes {
+		if n != r.cfg.Self && slices.Contains(r.cfg.Nodes, n) {
+			ex, _ = addSorted(ex, n)
+		}
+	}
+	if slices.Equal(ex, r.excluded) {
+		return
+	}
+	r.log.Info("connectivity changed", "excluded", ex, "was", r.excluded)
+	was := r.excluded
+	r.excluded = ex
+	switch r.state {
+	case StateGather:
+		// The failed set only grows within a round, which is what makes
+		// a round end; a node that became reachable again starts a new
+		// round without it, or a node whose links came up at start would
+		// stay failed until Consensus expires.
+		changed := false
+		for _, n := range ex {
+			var ok bool
+			r.failed, ok = addSorted(r.failed, n)
+			changed = changed || ok
+		}
+		for _, n := range setMinus(was, ex) {
+			if i := slices.Index(r.failed, n); i >= 0 {
+				r.failed = slices.Delete(r.failed, i, i+1)
+				r.procs, _ = addSorted(r.procs, n)
+				changed = true
+			}
+		}
+		if changed {
+			r.agreed = map[env.NodeID]bool{r.cfg.Self: true}
+			r.consensusAt = now.Add(r.cfg.Consensus)
+			r.sendJoin()
+			// A node left alone still waits for Consensus (see
+			// enterGather), so that links coming up at start do not
+			// make it form and re-form rings of one.
+			if len(r.candidates()) > 1 {
+				r.checkConsensus(now)
+			}
+		}
+	case StateOperational:
+		r.armExclusion(now)
+	}
+}
+
+// Excluded returns the nodes set by SetExcluded.
+func (r *Ring) Excluded() []env.NodeID { return slices.Clone(r.excluded) }
+
+func (r *Ring) excludedMembers() []env.NodeID {
+	var out []env.NodeID
+	for _, n := range r.members {
+		if slices.Contains(r.excluded, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (r *Ring) armExclusion(now env.Mono) {
+	switch {
+	case len(r.excludedMembers()) == 0:
+		r.excludeAt = 0
+	case r.excludeAt == 0:
+		r.excludeAt = now.Add(r.cfg.Token)
+	}
 }
 
 func (r *Ring) shiftDeadlines(d time.Duration) {
-	for _, p := range []*env.Mono{&r.tokenLossAt, &r.retransmitAt, &r.holdUntil, &r.joinAt, &r.consensusAt, &r.mergeAt} {
+	for _, p := range []*env.Mono{&r.tokenLossAt, &r.retransmitAt, &r.holdUntil, &r.joinAt, &r.consensusAt, &r.mergeAt, &r.excludeAt} {
 		if *p != 0 {
 			*p = p.Add(d)
 		}
@@ -633,7 +722,7 @@ func (r *Ring) handleMcast(now env.Mono, from env.NodeID, m *Mcast) {
 		}
 	case r.state == StateRecovery && m.Ring == r.oldRing && !m.Encap:
 		r.old.store(m) // a straggler of the ring being recovered
-	case r.state == StateOperational && !slices.Contains(r.members, from) && r.ring.Less(m.Ring):
+	case r.state == StateOperational && !slices.Contains(r.members, from) && !slices.Contains(r.excluded, from) && r.ring.Less(m.Ring):
 		r.enterGather(now, fmt.Sprintf("message of foreign ring %v from %d", m.Ring, from))
 	default:
 		r.stats.Ignored++
@@ -647,6 +736,9 @@ func (r *Ring) enterGather(now env.Mono, reason string) {
 		r.procs = slices.Clone(r.members)
 		r.failed = nil
 	}
+	for _, n := range r.excluded {
+		r.failed, _ = addSorted(r.failed, n)
+	}
 	if !slices.Contains(r.procs, r.cfg.Self) {
 		r.procs = insertSorted(r.procs, r.cfg.Self)
 	}
@@ -655,7 +747,7 @@ func (r *Ring) enterGather(now env.Mono, reason string) {
 	r.log.Info("entering GATHER state", "reason", reason, "ring", r.ring)
 	r.agreed = map[env.NodeID]bool{r.cfg.Self: true}
 	r.commit = nil
-	r.holding, r.holdUntil, r.retransmitAt, r.tokenLossAt, r.mergeAt = nil, 0, 0, 0, 0
+	r.holding, r.holdUntil, r.retransmitAt, r.tokenLossAt, r.mergeAt, r.excludeAt = nil, 0, 0, 0, 0, 0
 	r.lastSent = nil
 	r.joinAt = now.Add(r.cfg.Join)
 	r.consensusAt = now.Add(r.cfg.Consensus)
@@ -672,6 +764,10 @@ func (r *Ring) sendJoin() {
 
 func (r *Ring) handleJoin(now env.Mono, j *Join) {
 	from := j.Sender
+	if slices.Contains(r.excluded, from) {
+		r.stats.Ignored++
+		return
+	}
 	if r.state != StateGather && slices.Contains(j.Failed, r.cfg.Self) {
 		// The sender has given up on us for its current round, so leaving
 		// our ring for it cannot end in a ring with it; its ring and ours
@@ -694,9 +790,10 @@ func (r *Ring) handleJoin(now env.Mono, j *Join) {
 		}
 		r.enterGather(now, fmt.Sprintf("join from %d while forming ring %v", from, newRing))
 	case StateOperational:
-		// A view contained in ours (our members, nobody failed) is a
-		// leftover of the gathering that formed this ring.
-		if subset(j.Procs, r.members) && len(j.Failed) == 0 && j.RingSeq <= r.ring.Seq {
+		// A view of our ring (its candidates among our members, only
+		// non-members failed) is a leftover of the gathering that formed
+		// it.
+		if subset(setMinus(j.Procs, j.Failed), r.members) && !slices.ContainsFunc(j.Failed, func(n env.NodeID) bool { return slices.Contains(r.members, n) }) && j.RingSeq <= r.ring.Seq {
 			r.stats.Ignored++
 			return
 		}
@@ -969,6 +1066,7 @@ func (r *Ring) enterOperational(now env.Mono) {
 	r.old, r.oldRing, r.oldMembers = newLog(), RingID{}, nil
 	r.recoveryQueue, r.transMembers = nil, nil
 	r.procs, r.failed = slices.Clone(r.members), nil
+	r.armExclusion(now)
 	r.deliverContiguous()
 	if len(r.cfg.Nodes) > len(r.members) && r.isRep() {
 		r.mergeAt = now.Add(r.cfg.Merge)
@@ -981,14 +1079,14 @@ func (r *Ring) sendMergeDetect() {
 		return
 	}
 	for _, n := range r.cfg.Nodes {
-		if !slices.Contains(r.members, n) {
+		if !slices.Contains(r.members, n) && !slices.Contains(r.excluded, n) {
 			r.send(n, &MergeDetect{Ring: r.ring})
 		}
 	}
 }
 
 func (r *Ring) handleMergeDetect(now env.Mono, from env.NodeID, m *MergeDetect) {
-	if r.state != StateOperational || m.Ring == r.ring || slices.Contains(r.members, from) {
+	if r.state != StateOperational || m.Ring == r.ring || slices.Contains(r.members, from) || slices.Contains(r.excluded, from) {
 		r.stats.Ignored++
 		return
 	}
