@@ -34,6 +34,10 @@ type RingCluster struct {
 	RegularAt [][]ConfigSeen
 	// OnDeliver, if set, sees every application delivery.
 	OnDeliver func(host int, ring totem.RingID, sender env.NodeID, payload []byte)
+	// DropTotem, if set, is asked about every totem message host is about
+	// to send to a peer and drops it when it returns true: the scenarios'
+	// way to lose exactly the tokens.
+	DropTotem func(host int, to env.NodeID, m totem.Message) bool
 
 	evs  *evscheck.Checker[totem.RingID, env.NodeID]
 	sent map[string]bool
@@ -116,6 +120,9 @@ func (c *RingCluster) main(i int) func(env.Env) {
 				}
 			},
 			Quorum: func(s quorum.Status) { c.checkQuorum() },
+			DropTotem: func(to env.NodeID, m totem.Message) bool {
+				return c.DropTotem != nil && c.DropTotem(i, to, m)
+			},
 		})
 		if err != nil {
 			c.r.Violationf("%s: %v", c.Hosts[i].Name(), err)
