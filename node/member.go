@@ -10,6 +10,7 @@ import (
 
 	"github.com/hakit/hakit/node/env"
 	"github.com/hakit/hakit/transport/cmap"
+	"github.com/hakit/hakit/transport/cpg"
 	"github.com/hakit/hakit/transport/link"
 	"github.com/hakit/hakit/transport/quorum"
 	"github.com/hakit/hakit/transport/totem"
@@ -62,6 +63,7 @@ const (
 	svcQuorum byte = 1
 	svcApp    byte = 2
 	svcKV     byte = 3
+	svcCPG    byte = 4
 )
 
 // Member is one node of the messaging layer: the wire codec, the link
@@ -82,6 +84,11 @@ type Member struct {
 	// kvWatches those of its watches, by the store's ids.
 	kvWaiting map[uint64]func(cmap.Result)
 	kvWatches map[uint64]func(cmap.WatchEvent)
+	groups    *cpg.Service
+	// cpgProcs are the local process-group clients by pid; lastPID is the
+	// last pid handed out.
+	cpgProcs map[uint32]func(cpg.Event)
+	lastPID  uint32
 
 	// connVersion is the link manager's connectivity version the ring's
 	// exclusions were last computed from.
@@ -152,7 +159,8 @@ func StartMember(e env.Env, cfg Config, obs Observer) (*Member, error) {
 		return nil, err
 	}
 	m := &Member{e: e, cfg: cfg, obs: obs, codec: codec, links: links, ring: ring, quor: quor,
-		kv: cmap.New(e.Node), kvWaiting: map[uint64]func(cmap.Result){}, kvWatches: map[uint64]func(cmap.WatchEvent){}}
+		kv: cmap.New(e.Node), kvWaiting: map[uint64]func(cmap.Result){}, kvWatches: map[uint64]func(cmap.WatchEvent){},
+		groups: cpg.New(e.Node), cpgProcs: map[uint32]func(cpg.Event){}}
 	e.Log.Info("member started", "node", e.Node, "epoch", epoch, "ring_seq", ringSeq)
 	e.Transport.SetReceiver(m.receive)
 	m.process()
@@ -311,6 +319,10 @@ func (m *Member) process() {
 			progress = true
 			m.kvReady()
 		}
+		if m.groups.HasReady() {
+			progress = true
+			m.cpgReady()
+		}
 		if !progress {
 			break
 		}
@@ -373,11 +385,15 @@ func (m *Member) handleEvent(now env.Mono, ev totem.Event) {
 			// A payload that does not decode is dropped by every replica
 			// alike; the store counts it.
 			_ = m.kv.Apply(ev.Sender, ev.Payload[1:])
+		case svcCPG:
+			// Likewise: the service counts what it drops.
+			_ = m.groups.Apply(ev.Sender, ev.Payload[1:])
 		}
 	case totem.EventRegular:
 		m.quor.SetMembership(now, ev.Members)
 		m.kv.Configuration(cmap.RingID{Seq: ev.Ring.Seq, Rep: ev.Ring.Rep}, ev.Members)
 		m.kv.SetQuorate(m.quor.Status().Quorate)
+		m.groups.Configuration(cpg.RingID{Seq: ev.Ring.Seq, Rep: ev.Ring.Rep}, ev.Members)
 		if m.obs.Config != nil {
 			m.obs.Config(ev)
 		}
