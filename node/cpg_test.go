@@ -68,4 +68,3 @@ func TestProcessGroupsOverTheRing(t *testing.T) {
 		t.Error("a closed process could join")
 	}
 }
-
