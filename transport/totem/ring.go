@@ -162,9 +162,9 @@ type Ring struct {
 	// Deadlines; zero means unset. excludeAt is when a member that is
 	// excluded stops being tolerated in the current ring.
 	tokenLossAt, retransmitAt, holdUntil, joinAt, consensusAt, mergeAt, excludeAt env.Mono
-	lastInput                                                          env.Mono
-	lastPauseAt                                                        env.Mono
-	pauseExcused                                                       bool
+	lastInput                                                                     env.Mono
+	lastPauseAt                                                                   env.Mono
+	pauseExcused                                                                  bool
 
 	ready Ready
 }
