@@ -25,6 +25,12 @@ func DefaultPort(link env.LinkID) uint16 { return BasePort + uint16(link) }
 // DefaultRecvQueueMax is Config.RecvQueueMax when left zero.
 const DefaultRecvQueueMax = 1024
 
+// DefaultRecvQueueBytes is Config.RecvQueueBytes when left zero: room for
+// a full totem window of the largest messages, while a flood of large
+// datagrams (from a listed address, before authentication) holds at most
+// this much memory per link.
+const DefaultRecvQueueBytes = 4 << 20
+
 // Largest payloads one UDP datagram can carry: 65535 minus the IPv4 and UDP
 // headers, and 65535 minus the UDP header for IPv6 (whose payload length
 // does not count its own header). env.MaxFrameSize is a little larger than
@@ -67,6 +73,9 @@ type Config struct {
 	// yet run; more are dropped (Stats.QueueFull). Zero means
 	// DefaultRecvQueueMax.
 	RecvQueueMax int
+	// RecvQueueBytes bounds the bytes of those frames per link. Zero means
+	// DefaultRecvQueueBytes.
+	RecvQueueBytes int
 	// SocketBuffer, if positive, sets SO_RCVBUF and SO_SNDBUF of every
 	// socket (the kernel caps it at net.core.rmem_max/wmem_max).
 	SocketBuffer int
@@ -80,12 +89,13 @@ type Config struct {
 // meant for the node's loop; Stats, LocalAddr, Links, Block, Unblock and
 // Close are safe from any goroutine.
 type Transport struct {
-	self     env.NodeID
-	loop     env.Loop
-	clock    env.Clock
-	log      *slog.Logger
-	maxFrame int
-	queueMax int64
+	self       env.NodeID
+	loop       env.Loop
+	clock      env.Clock
+	log        *slog.Logger
+	maxFrame   int
+	queueMax   int64
+	queueBytes int64
 
 	ids   []env.LinkID
 	links [env.MaxLinks]*link
@@ -117,8 +127,9 @@ type link struct {
 	blockMu sync.Mutex                              // serialises writers of blocked
 	blocked atomic.Pointer[map[env.NodeID]struct{}] // copy on write; nil: none
 
-	pending atomic.Int64 // frames posted to the loop and not yet run
-	c       counters
+	pending      atomic.Int64 // frames posted to the loop and not yet run
+	pendingBytes atomic.Int64 // and their bytes
+	c            counters
 }
 
 type counters struct {
@@ -159,17 +170,20 @@ func newTransport(cfg Config) (*Transport, error) {
 		return nil, errors.New("udp: Config.Listen names no link")
 	case cfg.RecvQueueMax < 0:
 		return nil, fmt.Errorf("udp: Config.RecvQueueMax %d is negative", cfg.RecvQueueMax)
+	case cfg.RecvQueueBytes < 0:
+		return nil, fmt.Errorf("udp: Config.RecvQueueBytes %d is negative", cfg.RecvQueueBytes)
 	case cfg.SocketBuffer < 0:
 		return nil, fmt.Errorf("udp: Config.SocketBuffer %d is negative", cfg.SocketBuffer)
 	}
 	t := &Transport{
-		self:     cfg.Self,
-		loop:     cfg.Loop,
-		clock:    cfg.Clock,
-		log:      cfg.Log,
-		maxFrame: cfg.maxFrame,
-		queueMax: int64(cfg.RecvQueueMax),
-		done:     make(chan struct{}),
+		self:       cfg.Self,
+		loop:       cfg.Loop,
+		clock:      cfg.Clock,
+		log:        cfg.Log,
+		maxFrame:   cfg.maxFrame,
+		queueMax:   int64(cfg.RecvQueueMax),
+		queueBytes: int64(cfg.RecvQueueBytes),
+		done:       make(chan struct{}),
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -179,6 +193,9 @@ func newTransport(cfg Config) (*Transport, error) {
 	}
 	if t.queueMax == 0 {
 		t.queueMax = DefaultRecvQueueMax
+	}
+	if t.queueBytes == 0 {
+		t.queueBytes = DefaultRecvQueueBytes
 	}
 	for id, ap := range cfg.Listen {
 		if id >= env.MaxLinks {
@@ -357,7 +374,7 @@ func (t *Transport) Send(id env.LinkID, to env.NodeID, frame []byte) error {
 		return err
 	}
 	if to == t.self {
-		if !l.reserve(t.queueMax) {
+		if !l.reserve(t.queueMax, t.queueBytes, int64(len(frame))) {
 			l.c.queueFull.Add(1)
 			return nil
 		}
@@ -498,7 +515,7 @@ func (t *Transport) receive(l *link, data []byte, src netip.AddrPort, at env.Mon
 		l.c.blocked.Add(1)
 		return
 	}
-	if !l.reserve(t.queueMax) {
+	if !l.reserve(t.queueMax, t.queueBytes, int64(len(data))) {
 		l.c.queueFull.Add(1)
 		return
 	}
@@ -510,6 +527,7 @@ func (t *Transport) post(l *link, from env.NodeID, frame []byte, at env.Mono) {
 	l.c.received.Add(1)
 	t.loop.Post(func() {
 		l.pending.Add(-1)
+		l.pendingBytes.Add(-int64(len(frame)))
 		r := t.recv.Load()
 		if r == nil || t.closed.Load() {
 			l.c.noReceiver.Add(1)
@@ -520,17 +538,24 @@ func (t *Transport) post(l *link, from env.NodeID, frame []byte, at env.Mono) {
 	})
 }
 
-// reserve takes one of the max places for frames waiting for the loop.
-func (l *link) reserve(max int64) bool {
+// reserve takes one of the max places, and size of the maxBytes, for
+// frames waiting for the loop.
+func (l *link) reserve(max, maxBytes, size int64) bool {
 	for {
 		p := l.pending.Load()
 		if p >= max {
 			return false
 		}
 		if l.pending.CompareAndSwap(p, p+1) {
-			return true
+			break
 		}
 	}
+	if l.pendingBytes.Add(size) > maxBytes {
+		l.pendingBytes.Add(-size)
+		l.pending.Add(-1)
+		return false
+	}
+	return true
 }
 
 func isPowerOfTwo(n uint64) bool { return n&(n-1) == 0 }

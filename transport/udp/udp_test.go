@@ -496,10 +496,19 @@ func TestCloseIsPromptIdempotentAndLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestFloodStaysBoundedByRecvQueueMax(t *testing.T) {
-	const queueMax, flood = 64, 100_000
+	// Small frames meet the frame bound; large ones the byte bound first
+	// (8 KiB frames, 64 KiB: at most 8 waiting).
+	t.Run("frames", func(t *testing.T) { floodTest(t, 64, 0, 100, 64) })
+	t.Run("bytes", func(t *testing.T) { floodTest(t, 1024, 64<<10, 8<<10, 8) })
+}
+
+// floodTest floods a transport whose loop is stuck and checks that at most
+// wantMax frames wait.
+func floodTest(t *testing.T, queueMax, queueBytes, frameSize int, wantMax uint64) {
+	const flood = 100_000
 	peer := plainSocket(t, lo4)
 	cfg := listenConfig(t, 1, lo4)
-	cfg.RecvQueueMax = queueMax
+	cfg.RecvQueueMax, cfg.RecvQueueBytes = queueMax, queueBytes
 	cfg.Peers = []Peer{{Node: 2, Addrs: map[env.LinkID]netip.AddrPort{0: addrOf(peer)}}}
 	tr, err := Open(cfg)
 	if err != nil {
@@ -522,23 +531,23 @@ func TestFloodStaysBoundedByRecvQueueMax(t *testing.T) {
 		})
 	})
 	dst := tr.LocalAddr(0)
-	frame := make([]byte, 100)
+	frame := make([]byte, frameSize)
 	for i := range flood {
 		frame[0], frame[1], frame[2] = byte(i), byte(i>>8), byte(i>>16)
 		if _, err := peer.WriteToUDPAddrPort(frame, dst); err != nil {
 			t.Fatal(err) // loopback drops when the socket is full; it does not fail
 		}
 		if i%1000 == 0 {
-			if s := tr.Stats().Link(0); s.Queued > queueMax || s.Received > queueMax+1 {
-				t.Fatalf("after %d datagrams: %+v exceeds RecvQueueMax %d", i, s, queueMax)
+			if s := tr.Stats().Link(0); uint64(s.Queued) > wantMax || s.Received > wantMax+1 {
+				t.Fatalf("after %d datagrams: %+v exceeds the bound of %d frames", i, s, wantMax)
 			}
 		}
 	}
 	eventually(t, "the queue to overflow", func() bool { return tr.Stats().Link(0).QueueFull > 0 })
 	s := tr.Stats().Link(0)
 	// One frame is running (held), at most queueMax are waiting.
-	if s.Queued > queueMax || s.Received > queueMax+1 {
-		t.Fatalf("%+v exceeds RecvQueueMax %d", s, queueMax)
+	if uint64(s.Queued) > wantMax || s.Received > wantMax+1 {
+		t.Fatalf("%+v exceeds the bound of %d frames", s, wantMax)
 	}
 	t.Logf("%d datagrams sent, %d read: %d queued, %d dropped (queue full)", flood, s.Received+s.QueueFull, s.Received, s.QueueFull)
 
