@@ -61,8 +61,8 @@ func swarmNetworks(opts *rand.Rand, switches ...*sim.Switch) {
 	}
 }
 
-// planFaults draws up to 8 faults (cable cuts, partitions, power loss,
-// pauses, crashes) at times in [atLo, atHi) lasting up to lengthMax, from
+// planFaults draws up to 8 faults (cable cuts, partitions, one pair cut
+// apart, power loss, pauses, crashes) at times in [atLo, atHi) lasting up to lengthMax, from
 // rng. Faults on one resource (a NIC, the partition, a host) never overlap,
 // so each repair undoes exactly its own fault and the schedule is what
 // happened. Both swarms use it, with their own windows.
@@ -72,7 +72,7 @@ func planFaults(w *sim.World, rng *rand.Rand, hosts []*sim.Host, procs []*sim.Pr
 		f := plannedFault{at: between(rng, atLo, atHi), length: between(rng, 100*time.Millisecond, lengthMax)}
 		i := rng.IntN(len(hosts))
 		host, p := hosts[i], procs[i]
-		switch rng.IntN(5) {
+		switch rng.IntN(6) {
 		case 0:
 			nic := host.NIC(fmt.Sprintf("eth%d", rng.IntN(4)))
 			f.resource, f.what, f.apply, f.repair = "nic "+nic.Name(), "cut "+nic.Name(), nic.CutCable, nic.RestoreCable
@@ -100,6 +100,14 @@ func planFaults(w *sim.World, rng *rand.Rand, hosts []*sim.Host, procs []*sim.Pr
 			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "pause "+p.Name(), p.Pause, p.Resume
 		case 4:
 			f.resource, f.what, f.apply, f.repair = "host "+host.Name(), "crash "+p.Name(), p.Crash, p.Restart
+		case 5:
+			// Partial connectivity: one pair cut apart, both still
+			// reaching the rest. It shares the partition's resource, as
+			// Heal ends both.
+			other := hosts[(i+1+rng.IntN(len(hosts)-1))%len(hosts)]
+			f.resource, f.what = "partition", fmt.Sprintf("cut %s|%s", host.Name(), other.Name())
+			f.apply = func() { w.Block(host.Name(), other.Name()); w.Block(other.Name(), host.Name()) }
+			f.repair = w.Heal
 		}
 		if !slices.ContainsFunc(planned, f.overlaps) {
 			planned = append(planned, f)
