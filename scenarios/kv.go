@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -44,7 +46,9 @@ type kvHistory struct {
 // store's sequential model. A refused operation (not quorate, syncing)
 // did not happen and is left out; a read of unknown outcome says nothing.
 // Three or more members, so that votequorum leaves at most one side of a
-// split quorate (two_node would make both writable: fencing's job).
+// split quorate (two_node would make both writable: fencing's job), and
+// never two members losing their copy of the state at once (see
+// oneReplicaLossAtATime).
 func runRingKV(r *Run) {
 	opts := r.W.Rand("options")
 	n := 3 + opts.IntN(3)
@@ -142,7 +146,7 @@ func runRingKV(r *Run) {
 	start := r.W.Now()
 	tick()
 	const faultPhase = 40 * time.Second
-	planned := planFaults(r.W, r.W.Rand("faults"), c.Hosts, c.Procs, start+2*time.Second, start+faultPhase-10*time.Second, 8*time.Second)
+	planned := oneReplicaLossAtATime(planFaults(r.W, r.W.Rand("faults"), c.Hosts, c.Procs, start+2*time.Second, start+faultPhase-10*time.Second, 8*time.Second))
 	schedule := schedulePlanned(r.W, planned)
 	r.W.RunUntil(start + faultPhase)
 	c.Private.SetConfig(sim.LAN())
@@ -173,4 +177,31 @@ func runRingKV(r *Run) {
 	if res := porcupine.CheckOperations(cmap.PorcupineModel(), h.ops); !res {
 		r.Violationf("the key-value history (%d operations) is not linearizable; faults: %v", len(h.ops), schedule)
 	}
+}
+
+// replicaResync is how long a restarted member is given to rejoin and
+// receive the store's state before another member may lose its copy.
+const replicaResync = 10 * time.Second
+
+// oneReplicaLossAtATime keeps the faults that lose a member's copy of the
+// store (power loss, crash) from overlapping, with replicaResync between
+// them. The store is not persistent, as Corosync's cmap is not: once every
+// member holding the latest state is down at the same time, the state is
+// gone and no history can be linearizable. That is a limit of the design
+// (documented in package cmap), not a fault of the protocol, so this
+// scenario keeps a copy alive and checks everything else.
+func oneReplicaLossAtATime(planned []plannedFault) []plannedFault {
+	loses := func(f plannedFault) bool {
+		return strings.HasPrefix(f.what, "power off") || strings.HasPrefix(f.what, "crash")
+	}
+	var kept []plannedFault
+	for _, f := range planned {
+		clash := loses(f) && slices.ContainsFunc(kept, func(k plannedFault) bool {
+			return loses(k) && f.at < k.at+k.length+replicaResync && k.at < f.at+f.length+replicaResync
+		})
+		if !clash {
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }

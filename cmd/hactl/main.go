@@ -10,10 +10,18 @@
 //	hactl kv cas --absent KEY NEW     create KEY if it does not exist
 //	hactl kv list [PREFIX]            this replica's keys
 //	hactl kv watch [PREFIX]           print every change under PREFIX until interrupted
+//	hactl bench [--size 256] [--seconds 10] --socket S1 --socket S2 ...
+//	                                  like cpgbench: every given node sends SIZE-byte messages
+//	                                  for SECONDS (keeping its send queue full, or --inflight N
+//	                                  of its own in flight; --senders N: only the first N send);
+//	                                  prints ordered msgs/s, MB/s, p50/p99/max latency from send
+//	                                  to delivery, and checks that every node delivered every
+//	                                  message in the same order without gaps (--json: all of it)
 //
 // Exit status: 0 on success, 1 when hanode cannot be reached or refuses
-// (not quorate, outcome unknown), when kv get finds no key, or when a
-// kv cas does not match; 2 on bad usage.
+// (not quorate, outcome unknown), when kv get finds no key, when a
+// kv cas does not match, or when bench finds a node that missed a message
+// or delivered in another order; 2 on bad usage.
 package main
 
 import (
@@ -57,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var socket string
 	root := &cobra.Command{Use: "hactl", Short: "The hakit admin CLI", SilenceUsage: true, SilenceErrors: true}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.PersistentFlags().StringVar(&socket, "socket", "/run/hakit/hanode.sock", "hanode's API socket")
+	root.PersistentFlags().StringVar(&socket, "socket", defaultSocket, "hanode's API socket")
 	var asJSON bool
 	status := &cobra.Command{
 		Use:   "status",
@@ -82,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	root.AddCommand(status, kvCmd(&socket, stdout))
+	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	wrapArgs(root)
 	root.SetArgs(args)

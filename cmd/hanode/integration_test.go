@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,8 +28,36 @@ type cluster struct {
 	t     *testing.T
 	dir   string
 	bin   string
+	opts  clusterOpts
 	procs []*exec.Cmd
-	logs  []*bytes.Buffer
+	logs  []*syncBuffer
+}
+
+// clusterOpts varies startCluster.
+type clusterOpts struct {
+	// wrap prefixes every hanode command line, e.g. ip netns exec NAME to
+	// run the nodes in a network namespace.
+	wrap []string
+	// totem are extra lines for the totem section.
+	totem []string
+}
+
+// syncBuffer is a log a test may read while the process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t *testing.T) int {
@@ -41,7 +70,9 @@ func freePort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-func startCluster(t *testing.T, n int) *cluster {
+func startCluster(t *testing.T, n int) *cluster { return startClusterWith(t, n, clusterOpts{}) }
+
+func startClusterWith(t *testing.T, n int, opts clusterOpts) *cluster {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
@@ -57,6 +88,9 @@ func startCluster(t *testing.T, n int) *cluster {
 	var conf strings.Builder
 	// A 1 s token keeps the test short; Corosync's formulas derive the rest.
 	fmt.Fprintf(&conf, "totem {\n\tversion: 2\n\tcluster_name: itest\n\ttoken: 1000\n\tkeyfile: %s\n", key)
+	for _, line := range opts.totem {
+		fmt.Fprintf(&conf, "\t%s\n", line)
+	}
 	for l := range 2 {
 		fmt.Fprintf(&conf, "\tinterface {\n\t\tlinknumber: %d\n\t\tmcastport: %d\n\t}\n", l, freePort(t))
 	}
@@ -69,10 +103,7 @@ func startCluster(t *testing.T, n int) *cluster {
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, dir: dir, bin: bin}
-	for i := range n {
-		c.start(i, confPath)
-	}
+	c := &cluster{t: t, dir: dir, bin: bin, opts: opts}
 	t.Cleanup(func() {
 		for i, p := range c.procs {
 			if p.ProcessState == nil {
@@ -85,6 +116,9 @@ func startCluster(t *testing.T, n int) *cluster {
 			}
 		}
 	})
+	for i := range n {
+		c.start(i, confPath)
+	}
 	return c
 }
 
@@ -92,14 +126,15 @@ func (c *cluster) socket(i int) string { return filepath.Join(c.dir, fmt.Sprintf
 
 func (c *cluster) start(i int, confPath string) {
 	state := filepath.Join(c.dir, fmt.Sprintf("state-n%d", i+1))
-	cmd := exec.Command(c.bin, "run", "--config", confPath, "--node", fmt.Sprintf("n%d", i+1), "--state-dir", state, "--socket", c.socket(i))
-	var log bytes.Buffer
-	cmd.Stderr = &log
+	argv := append(slices.Clone(c.opts.wrap), c.bin, "run", "--config", confPath, "--node", fmt.Sprintf("n%d", i+1), "--state-dir", state, "--socket", c.socket(i))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	log := &syncBuffer{}
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
 	c.procs = append(c.procs, cmd)
-	c.logs = append(c.logs, &log)
+	c.logs = append(c.logs, log)
 }
 
 func (c *cluster) status(i int) (node.Status, error) {

@@ -167,10 +167,11 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 	e.Clock = clock
 
 	var member *node.Member
+	bench := newBench(e)
 	startErr := make(chan error, 1)
 	loop.Post(func() {
-		m, err := node.StartMember(e, mcfg, node.Observer{})
-		member = m
+		m, err := node.StartMember(e, mcfg, bench.observer())
+		member, bench.m = m, m
 		startErr <- err
 	})
 	runErr := make(chan error, 1)
@@ -183,7 +184,11 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
 		return err
 	}
-	api, err := runtime.ServeAPI(socket, loop, func(c *runtime.Call) { handle(member, c) })
+	api, err := runtime.ServeAPI(socket, loop, func(c *runtime.Call) {
+		if !bench.handle(c) {
+			handle(member, c)
+		}
+	})
 	if err != nil {
 		return err
 	}
