@@ -221,7 +221,11 @@ func TestRealProcesses(t *testing.T) {
 	c.procs[2].Process.Signal(syscall.SIGKILL)
 	c.procs[2].Wait()
 	c.await("ring of 2 after kill -9", 60*time.Second, func() bool { return c.ringOf(0, 1) })
-	t.Logf("figure: kill -9 -> survivors agree on a ring of 2 after %v (token 1 s + coefficient 0.65 s + consensus 1.98 s = 3.63 s, + 200 ms)",
+	// The bound is Corosync's: token 1 s + coefficient 0.65 s + consensus
+	// 1.98 s + 200 ms = 3.83 s. The links usually notice first (ping
+	// timeout, then one token of grace), and the dead node is then already
+	// excluded when the gathering starts.
+	t.Logf("figure: kill -9 -> survivors agree on a ring of 2 after %v (bound 3.83 s)",
 		time.Since(killed).Round(time.Millisecond))
 	st, err := c.status(0)
 	if err != nil {
