@@ -133,6 +133,15 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 	for _, w := range conf.Warnings {
 		log.Warn("configuration: " + w)
 	}
+	// A token shorter than a bond's failover makes every failover a
+	// membership change; say so before it happens.
+	if bonds, err := config.ReadBondTimings(os.DirFS("/sys/class/net")); err != nil {
+		log.Warn("cannot read the bonds' timing", "err", err)
+	} else {
+		for _, w := range config.CheckBondTiming(conf, bonds) {
+			log.Warn("configuration: " + w)
+		}
+	}
 	self, err := whoAmI(conf, nodeName)
 	if err != nil {
 		return usageError{err}
