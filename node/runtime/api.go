@@ -41,11 +41,16 @@ type Handler func(c *Call)
 type Call struct {
 	Request
 	out chan Response
+	// overflow is closed when a stream fell callBuffer items behind.
+	overflow chan struct{}
+	mu       sync.Mutex
 	// streaming is set by the first Stream: the call then has no deadline.
 	streaming bool
-	mu        sync.Mutex
-	done      bool
-	onClose   []func()
+	// done: no more answers (replied, or the stream overflowed); over: the
+	// call has ended for good (client gone, overflow) and OnClose
+	// functions run at once.
+	done, over bool
+	onClose    []func()
 }
 
 // callBuffer bounds the answers queued for one call: a watcher that does
@@ -61,38 +66,69 @@ func (c *Call) Reply(v any, err error) {
 		return
 	}
 	c.done = true
-	c.send(response(v, err, false))
+	select {
+	case c.out <- response(v, err, false):
+	default:
+		// The buffer is full of unread stream items: the client is told
+		// it fell behind instead.
+		c.overflowLocked()
+	}
 }
 
 // Stream sends one item ahead of the final answer. It reports false once
-// the client has gone or fallen callBuffer items behind; the handler should
-// then stop streaming (its OnClose functions run).
+// the client has gone or fallen callBuffer items behind; the call is then
+// over and its OnClose functions have run.
 func (c *Call) Stream(v any) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.done {
+		c.mu.Unlock()
 		return false
 	}
 	c.streaming = true
-	return c.send(response(v, nil, true))
-}
-
-// OnClose registers f to run on the loop when the client goes away before
-// the final answer (a watch ends by the client hanging up).
-func (c *Call) OnClose(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.onClose = append(c.onClose, f)
-}
-
-func (c *Call) send(r Response) bool {
 	select {
-	case c.out <- r:
+	case c.out <- response(v, nil, true):
+		c.mu.Unlock()
 		return true
 	default:
-		c.done = true
-		return false
 	}
+	c.done = true
+	c.overflowLocked()
+	fs := c.endLocked()
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return false
+}
+
+// OnClose registers f to run on the loop when the call ends before its
+// final answer: the client hangs up (a watch ends that way) or falls
+// behind. On a call already ended, f runs at once.
+func (c *Call) OnClose(f func()) {
+	c.mu.Lock()
+	if c.over {
+		c.mu.Unlock()
+		f()
+		return
+	}
+	c.onClose = append(c.onClose, f)
+	c.mu.Unlock()
+}
+
+func (c *Call) overflowLocked() {
+	select {
+	case <-c.overflow:
+	default:
+		close(c.overflow)
+	}
+}
+
+// endLocked marks the call over and hands back its OnClose functions.
+func (c *Call) endLocked() []func() {
+	c.done, c.over = true, true
+	f := c.onClose
+	c.onClose = nil
+	return f
 }
 
 func (c *Call) isStreaming() bool {
@@ -101,14 +137,12 @@ func (c *Call) isStreaming() bool {
 	return c.streaming
 }
 
-// abandon marks the call over and hands back what must run on the loop.
+// abandon ends the call from the connection's side and hands back what
+// must run on the loop.
 func (c *Call) abandon() []func() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.done = true
-	f := c.onClose
-	c.onClose = nil
-	return f
+	return c.endLocked()
 }
 
 func response(v any, err error, more bool) Response {
@@ -188,9 +222,12 @@ func (s *APIServer) serve(c net.Conn) {
 		c.Close()
 	}()
 	// The reader runs apart from the writer so that a client hanging up in
-	// the middle of a stream is noticed at once.
-	lines := make(chan []byte)
+	// the middle of a stream is noticed at once; stop releases it when
+	// serve ends first.
+	lines := make(chan []byte, 16)
 	gone := make(chan struct{})
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer close(gone)
 		sc := bufio.NewScanner(c)
@@ -198,7 +235,7 @@ func (s *APIServer) serve(c net.Conn) {
 		for sc.Scan() {
 			select {
 			case lines <- append([]byte(nil), sc.Bytes()...):
-			case <-gone:
+			case <-stop:
 				return
 			}
 		}
@@ -227,7 +264,7 @@ func (s *APIServer) serve(c net.Conn) {
 // answer runs one call and writes its answers; false means the connection
 // is finished.
 func (s *APIServer) answer(enc *json.Encoder, req Request, gone <-chan struct{}) bool {
-	call := &Call{Request: req, out: make(chan Response, callBuffer)}
+	call := &Call{Request: req, out: make(chan Response, callBuffer), overflow: make(chan struct{})}
 	s.loop.Post(func() { s.handler(call) })
 	deadline := time.NewTimer(callTimeout)
 	defer deadline.Stop()
@@ -250,6 +287,22 @@ func (s *APIServer) answer(enc *json.Encoder, req Request, gone <-chan struct{})
 			if !r.More {
 				return true
 			}
+		case <-call.overflow:
+			// Whatever was queued goes out, then the reason the stream
+			// ended.
+			for {
+				select {
+				case r := <-call.out:
+					if r.More && enc.Encode(r) != nil {
+						return false
+					}
+					continue
+				default:
+				}
+				break
+			}
+			abandon()
+			return enc.Encode(Response{Error: fmt.Sprintf("stream ended: the client fell %d items behind", callBuffer)}) == nil
 		case <-gone:
 			abandon()
 			return false
@@ -258,7 +311,7 @@ func (s *APIServer) answer(enc *json.Encoder, req Request, gone <-chan struct{})
 				continue
 			}
 			abandon()
-			return enc.Encode(Response{Error: "the node did not answer within 10 s (its loop is busy or stopped)"}) == nil
+			return enc.Encode(Response{Error: "the node did not answer within 10 s (its loop is busy or stopped); the outcome of a write is unknown"}) == nil
 		}
 	}
 }

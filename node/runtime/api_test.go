@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"strings"
 	"os"
 	"path/filepath"
 	"testing"
@@ -119,5 +121,111 @@ func TestAPIStreamAndHangUp(t *testing.T) {
 	}
 	if err := CallAPI(ctx, path, Request{Cmd: "endless"}, nil); err == nil {
 		t.Error("CallAPI accepted a streamed answer")
+	}
+}
+
+// A client that pipelines a second request and hangs up in the middle of
+// a stream is noticed (OnClose runs), and Close does not wait for it.
+func TestAPIPipelinedHangUpAndClose(t *testing.T) {
+	loop := runLoop(t)
+	path := filepath.Join(t.TempDir(), "hanode.sock")
+	closed := make(chan struct{}, 4)
+	srv, err := ServeAPI(path, loop, func(c *Call) {
+		c.Stream("first")
+		c.OnClose(func() { closed <- struct{}{} })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte(`{"cmd":"watch"}` + "\n" + `{"cmd":"second"}` + "\n"))
+	buf := make([]byte, 256)
+	if _, err := conn.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("hanging up after a pipelined request did not end the stream")
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Close() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs")
+	}
+}
+
+// A handler that registers OnClose after the client is gone still gets it
+// run; a stream that overflows ends with an error line and runs OnClose.
+func TestAPILateOnCloseAndOverflow(t *testing.T) {
+	loop := runLoop(t)
+	path := filepath.Join(t.TempDir(), "hanode.sock")
+	ran := make(chan string, 4)
+	hold := make(chan struct{})
+	srv, err := ServeAPI(path, loop, func(c *Call) {
+		switch c.Cmd {
+		case "late":
+			<-hold // the client hangs up meanwhile
+			time.Sleep(100 * time.Millisecond)
+			c.OnClose(func() { ran <- "late" })
+		case "flood":
+			c.OnClose(func() { ran <- "flood" })
+			for i := range 50_000 {
+				if !c.Stream(i) {
+					return
+				}
+			}
+			c.Reply("all sent", nil)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte(`{"cmd":"late"}` + "\n"))
+	conn.Close()
+	time.Sleep(100 * time.Millisecond)
+	close(hold)
+	// A client that does not read while 50,000 items are streamed: the
+	// socket buffer and then the call's buffer fill up.
+	flood, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flood.Close()
+	flood.Write([]byte(`{"cmd":"flood"}` + "\n"))
+	time.Sleep(500 * time.Millisecond)
+	flood.SetDeadline(time.Now().Add(30 * time.Second))
+	var last Response
+	n := 0
+	dec := json.NewDecoder(flood)
+	for {
+		last = Response{}
+		if dec.Decode(&last) != nil || !last.More {
+			break
+		}
+		n++
+	}
+	if last.OK || !strings.Contains(last.Error, "fell") || n >= 50_000 {
+		t.Errorf("flood: %d items then %+v; want fewer than 50,000 and a fell-behind error", n, last)
+	}
+	got := map[string]bool{}
+	for range 2 {
+		select {
+		case s := <-ran:
+			got[s] = true
+		case <-time.After(30 * time.Second):
+			t.Fatalf("OnClose ran for %v only", got)
+		}
 	}
 }

@@ -539,23 +539,28 @@ func (t *Transport) post(l *link, from env.NodeID, frame []byte, at env.Mono) {
 }
 
 // reserve takes one of the max places, and size of the maxBytes, for
-// frames waiting for the loop.
+// frames waiting for the loop. Bytes are taken first, so the frame count a
+// reader of Stats sees never exceeds max, even for a moment.
 func (l *link) reserve(max, maxBytes, size int64) bool {
 	for {
-		p := l.pending.Load()
-		if p >= max {
+		b := l.pendingBytes.Load()
+		if b+size > maxBytes {
 			return false
 		}
-		if l.pending.CompareAndSwap(p, p+1) {
+		if l.pendingBytes.CompareAndSwap(b, b+size) {
 			break
 		}
 	}
-	if l.pendingBytes.Add(size) > maxBytes {
-		l.pendingBytes.Add(-size)
-		l.pending.Add(-1)
-		return false
+	for {
+		p := l.pending.Load()
+		if p >= max {
+			l.pendingBytes.Add(-size)
+			return false
+		}
+		if l.pending.CompareAndSwap(p, p+1) {
+			return true
+		}
 	}
-	return true
 }
 
 func isPowerOfTwo(n uint64) bool { return n&(n-1) == 0 }
