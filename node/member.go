@@ -142,7 +142,7 @@ func StartMember(e env.Env, cfg Config, obs Observer) (*Member, error) {
 			peers = append(peers, n)
 		}
 	}
-	links, err := link.New(link.Config{Self: e.Node, Peers: peers, Links: cfg.Links, Mode: cfg.LinkMode, Log: e.Log}, now)
+	links, err := link.New(link.Config{Self: e.Node, Peers: peers, Links: cfg.Links, Mode: cfg.LinkMode, Log: e.Log, Epoch: epoch}, now)
 	if err != nil {
 		return nil, err
 	}

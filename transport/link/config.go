@@ -57,6 +57,9 @@ type Config struct {
 	// after coming back. Zero, the default, keeps the plain rule: down after
 	// PingTimeout without a valid pong.
 	TimeoutBackoff int
+	// Epoch is this boot's epoch (rising across restarts): it versions the
+	// connectivity rows this node spreads, so they supersede its old ones.
+	Epoch uint64
 	// Log receives link up/down and pause reports; nil discards them.
 	Log *slog.Logger
 }

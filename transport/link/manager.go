@@ -1,9 +1,11 @@
 package link
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -123,10 +125,9 @@ type Manager struct {
 	excusedOnce   bool
 	ready         Ready
 	stats         Stats
-	// peerReach is each peer's view of connectivity, as its latest ping
-	// announced it; connVersion changes whenever that or our own view
-	// (a peer's first link up, its last link down) changes.
-	peerReach   map[env.NodeID][]env.NodeID
+	// rows is the newest view of connectivity of every node we heard of,
+	// ours included (see Row); connVersion changes whenever one changes.
+	rows        map[env.NodeID]Row
 	connVersion uint64
 }
 
@@ -137,12 +138,12 @@ func New(cfg Config, now env.Mono) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		cfg:       cfg,
-		peerReach: map[env.NodeID][]env.NodeID{},
-		log:       cfg.Log,
-		peers:     slices.Clone(cfg.Peers),
-		peerIdx:   map[env.NodeID]int{},
-		linkIdx:   map[env.LinkID]int{},
+		cfg:     cfg,
+		rows:    map[env.NodeID]Row{cfg.Self: {Origin: cfg.Self, Epoch: cfg.Epoch}},
+		log:     cfg.Log,
+		peers:   slices.Clone(cfg.Peers),
+		peerIdx: map[env.NodeID]int{},
+		linkIdx: map[env.LinkID]int{},
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -243,9 +244,20 @@ func (m *Manager) Step(now env.Mono, link env.LinkID, from env.NodeID, msg Messa
 }
 
 func (m *Manager) answer(link env.LinkID, to env.NodeID, p Ping) {
-	if old, ok := m.peerReach[to]; !ok || !slices.Equal(old, p.Reach) {
-		m.peerReach[to] = slices.Clone(p.Reach)
-		m.connVersion++
+	for _, r := range p.Rows {
+		if r.Origin == m.cfg.Self {
+			continue
+		}
+		if _, known := m.peerIdx[r.Origin]; !known {
+			continue
+		}
+		if old, ok := m.rows[r.Origin]; !ok || r.Newer(old) {
+			r.Reach = slices.Clone(r.Reach)
+			m.rows[r.Origin] = r
+			if !ok || !slices.Equal(old.Reach, r.Reach) {
+				m.connVersion++
+			}
+		}
 	}
 	m.stats.PingsAnswered++
 	m.ready.Messages = append(m.ready.Messages, Outbound{Link: link, To: to, Msg: p.Pong()})
@@ -329,7 +341,7 @@ func (m *Manager) sendPings(now env.Mono) {
 	if len(m.peers) == 0 {
 		return
 	}
-	reach := m.Reachable()
+	rows := m.gossip()
 	for li := range m.links {
 		ls := &m.links[li]
 		if now < ls.nextPing {
@@ -345,7 +357,7 @@ func (m *Manager) sendPings(now env.Mono) {
 			p.outstanding = append(p.outstanding, sentPing{seq: m.seq, at: now})
 			p.pings++
 			m.stats.PingsSent++
-			m.ready.Messages = append(m.ready.Messages, Outbound{Link: ls.cfg.ID, To: peer, Msg: Ping{Seq: m.seq, SentAt: now, Reach: reach}})
+			m.ready.Messages = append(m.ready.Messages, Outbound{Link: ls.cfg.ID, To: peer, Msg: Ping{Seq: m.seq, SentAt: now, Rows: rows}})
 		}
 		// Keep the cadence, but never send a burst to catch up after a
 		// late Tick.
@@ -478,11 +490,36 @@ func (m *Manager) Reachable() []env.NodeID {
 	return out
 }
 
-// PeerReach returns the peers that peer last announced it has a link up
-// to (its pings carry them), and whether it announced anything yet.
+// maxGossip bounds the encoded rows a ping carries: our own always, the
+// others while they fit (all of them in clusters of up to ~60 nodes).
+const maxGossip = 16 << 10
+
+// gossip returns the rows a ping carries, our own brought up to date.
+func (m *Manager) gossip() []Row {
+	own := m.rows[m.cfg.Self]
+	if reach := m.Reachable(); !slices.Equal(reach, own.Reach) {
+		own.Seq++
+		own.Reach = reach
+		m.rows[m.cfg.Self] = own
+	}
+	rows := []Row{own}
+	size := rowHeader + 4*len(own.Reach)
+	for _, id := range slices.Sorted(maps.Keys(m.rows)) {
+		if r := m.rows[id]; id != m.cfg.Self && size+rowHeader+4*len(r.Reach) <= maxGossip {
+			rows = append(rows, r)
+			size += rowHeader + 4*len(r.Reach)
+		}
+	}
+	slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.Origin, b.Origin) })
+	return rows
+}
+
+// PeerReach returns the peers that peer has a link up to, in the newest
+// version of its view that reached us (directly or through others), and
+// whether any did.
 func (m *Manager) PeerReach(peer env.NodeID) ([]env.NodeID, bool) {
-	r, ok := m.peerReach[peer]
-	return r, ok
+	r, ok := m.rows[peer]
+	return r.Reach, ok && peer != m.cfg.Self
 }
 
 // ConnectivityVersion changes whenever Reachable or a PeerReach does:

@@ -12,14 +12,30 @@ import (
 type Message interface{ isLinkMessage() }
 
 // Ping asks the peer to echo Seq and SentAt on the link it came in on. It
-// also carries the sender's view of connectivity: the peers it has at
-// least one link up to, so that every node learns who reaches whom and
-// membership can settle on fully connected nodes (see package totem's
-// Partition).
+// also spreads the cluster's view of connectivity: the rows the sender
+// knows, its own first, each saying which peers its origin has a link up
+// to. Rows are versioned by their origin, so every node of a connected
+// group ends up with the same, newest rows and computes the same fully
+// connected groups (package totem's Partition), even of pairs it cannot
+// hear directly.
 type Ping struct {
 	Seq    uint64
 	SentAt env.Mono // the sender's clock; only the sender interprets it
-	Reach  []env.NodeID
+	Rows   []Row
+}
+
+// Row is one node's view of its links: the peers it had at least one link
+// up to when it made version (Epoch, Seq) of it. Epoch is the node's boot
+// epoch, so a restarted node's rows supersede its old ones.
+type Row struct {
+	Origin     env.NodeID
+	Epoch, Seq uint64
+	Reach      []env.NodeID
+}
+
+// Newer reports whether r is a later version than o of the same origin's row.
+func (r Row) Newer(o Row) bool {
+	return r.Epoch > o.Epoch || (r.Epoch == o.Epoch && r.Seq > o.Seq)
 }
 
 // Pong echoes a Ping's Seq and SentAt back to its sender.
@@ -32,17 +48,20 @@ func (Ping) isLinkMessage() {}
 func (Pong) isLinkMessage() {}
 
 // Wire layout, big-endian: version, kind, Seq (8 bytes), SentAt (8 bytes);
-// a Ping then has a count (2 bytes) and that many node ids (4 bytes each),
-// strictly ascending.
+// a Ping then has a row count (2 bytes) and the rows, strictly ascending by
+// origin: origin (4), epoch (8), seq (8), count (2) and that many node ids
+// (4 each), strictly ascending.
 const (
 	codecVersion byte = 2
 	kindPing     byte = 1
 	kindPong     byte = 2
-	// MessageSize is the encoded size of a Pong and of a Ping reaching no
-	// one.
+	// MessageSize is the encoded size of a Pong; a Ping has at least two
+	// more bytes (its row count).
 	MessageSize = 2 + 8 + 8
-	// MaxReach bounds a Ping's Reach (totem's node limit).
-	MaxReach = 384
+	// MaxReach bounds the rows of a Ping and the ids of a row (totem's
+	// node limit).
+	MaxReach  = 384
+	rowHeader = 4 + 8 + 8 + 2
 )
 
 // ErrMalformed is wrapped by every Decode error.
@@ -54,12 +73,12 @@ func Encode(m Message) []byte {
 	var kind byte
 	var seq uint64
 	var sent env.Mono
-	var reach []env.NodeID
+	var rows []Row
 	switch m := m.(type) {
 	case Ping:
-		kind, seq, sent, reach = kindPing, m.Seq, m.SentAt, m.Reach
+		kind, seq, sent, rows = kindPing, m.Seq, m.SentAt, m.Rows
 	case *Ping:
-		kind, seq, sent, reach = kindPing, m.Seq, m.SentAt, m.Reach
+		kind, seq, sent, rows = kindPing, m.Seq, m.SentAt, m.Rows
 	case Pong:
 		kind, seq, sent = kindPong, m.Seq, m.SentAt
 	case *Pong:
@@ -67,13 +86,20 @@ func Encode(m Message) []byte {
 	default:
 		panic(fmt.Sprintf("link: Encode of %T", m))
 	}
-	b := make([]byte, 0, MessageSize+2+4*len(reach))
+	b := make([]byte, 0, MessageSize+len(rows)*(rowHeader+16))
 	b = append(b, codecVersion, kind)
 	b = binary.BigEndian.AppendUint64(b, seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(sent))
-	if kind == kindPing {
-		b = binary.BigEndian.AppendUint16(b, uint16(len(reach)))
-		for _, n := range reach {
+	if kind == kindPong {
+		return b
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(rows)))
+	for _, r := range rows {
+		b = binary.BigEndian.AppendUint32(b, uint32(r.Origin))
+		b = binary.BigEndian.AppendUint64(b, r.Epoch)
+		b = binary.BigEndian.AppendUint64(b, r.Seq)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.Reach)))
+		for _, n := range r.Reach {
 			b = binary.BigEndian.AppendUint32(b, uint32(n))
 		}
 	}
@@ -94,31 +120,55 @@ func Decode(b []byte) (Message, error) {
 	sent := env.Mono(binary.BigEndian.Uint64(b[10:18]))
 	rest := b[MessageSize:]
 	switch b[1] {
-	case kindPing:
-		if len(rest) < 2 {
-			return nil, fmt.Errorf("%w: ping without its reach count", ErrMalformed)
-		}
-		n := int(binary.BigEndian.Uint16(rest))
-		rest = rest[2:]
-		if n > MaxReach || len(rest) != 4*n {
-			return nil, fmt.Errorf("%w: ping reach of %d nodes in %d bytes", ErrMalformed, n, len(rest))
-		}
-		var reach []env.NodeID
-		for i := range n {
-			id := env.NodeID(binary.BigEndian.Uint32(rest[4*i:]))
-			if i > 0 && id <= reach[i-1] {
-				return nil, fmt.Errorf("%w: ping reach not strictly ascending", ErrMalformed)
-			}
-			reach = append(reach, id)
-		}
-		return Ping{Seq: seq, SentAt: sent, Reach: reach}, nil
 	case kindPong:
 		if len(rest) != 0 {
 			return nil, fmt.Errorf("%w: %d trailing bytes after a pong", ErrMalformed, len(rest))
 		}
 		return Pong{Seq: seq, SentAt: sent}, nil
+	case kindPing:
+	default:
+		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, b[1])
 	}
-	return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, b[1])
+	if len(rest) < 2 {
+		return nil, fmt.Errorf("%w: ping without its row count", ErrMalformed)
+	}
+	n := int(binary.BigEndian.Uint16(rest))
+	rest = rest[2:]
+	if n > MaxReach || len(rest) < n*rowHeader {
+		return nil, fmt.Errorf("%w: ping of %d rows in %d bytes", ErrMalformed, n, len(rest))
+	}
+	var rows []Row
+	for i := range n {
+		if len(rest) < rowHeader {
+			return nil, fmt.Errorf("%w: row %d truncated", ErrMalformed, i)
+		}
+		r := Row{
+			Origin: env.NodeID(binary.BigEndian.Uint32(rest)),
+			Epoch:  binary.BigEndian.Uint64(rest[4:]),
+			Seq:    binary.BigEndian.Uint64(rest[12:]),
+		}
+		k := int(binary.BigEndian.Uint16(rest[20:]))
+		rest = rest[rowHeader:]
+		if k > MaxReach || len(rest) < 4*k {
+			return nil, fmt.Errorf("%w: row %d of %d ids in %d bytes", ErrMalformed, i, k, len(rest))
+		}
+		if i > 0 && r.Origin <= rows[i-1].Origin {
+			return nil, fmt.Errorf("%w: rows not strictly ascending by origin", ErrMalformed)
+		}
+		for j := range k {
+			id := env.NodeID(binary.BigEndian.Uint32(rest[4*j:]))
+			if j > 0 && id <= r.Reach[j-1] {
+				return nil, fmt.Errorf("%w: row %d's ids not strictly ascending", ErrMalformed, i)
+			}
+			r.Reach = append(r.Reach, id)
+		}
+		rest = rest[4*k:]
+		rows = append(rows, r)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes after a ping", ErrMalformed, len(rest))
+	}
+	return Ping{Seq: seq, SentAt: sent, Rows: rows}, nil
 }
 
 // Pong is the answer to p.

@@ -11,7 +11,7 @@ import (
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range []Message{
-		Ping{}, Ping{Seq: 1, SentAt: 2}, Ping{Seq: 3, SentAt: 4, Reach: []env.NodeID{1, 7, 1 << 31}},
+		Ping{}, Ping{Seq: 1, SentAt: 2}, Ping{Seq: 3, SentAt: 4, Rows: []Row{{Origin: 1, Epoch: 9, Seq: 2, Reach: []env.NodeID{2, 7, 1 << 31}}, {Origin: 7, Epoch: 1, Seq: 1<<40 + 1}}},
 		Pong{Seq: ^uint64(0), SentAt: -1}, Pong{Seq: 1 << 40, SentAt: env.Mono(1) << 62},
 	} {
 		b := Encode(m)
@@ -35,11 +35,14 @@ func TestEncodeDecode(t *testing.T) {
 func TestDecodeRejects(t *testing.T) {
 	good := Encode(Ping{Seq: 5, SentAt: 6})
 	pong := Encode(Pong{Seq: 5, SentAt: 6})
-	reach := Encode(Ping{Seq: 5, SentAt: 6, Reach: []env.NodeID{2, 3}})
+	reach := Encode(Ping{Seq: 5, SentAt: 6, Rows: []Row{{Origin: 1, Reach: []env.NodeID{2, 3}}}})
+	twoRows := Encode(Ping{Seq: 5, SentAt: 6, Rows: []Row{{Origin: 1}, {Origin: 2}}})
+	hdr := MessageSize + 2 + 4 + 8 + 8 + 2 // up to the first row's ids
 	for name, b := range map[string][]byte{
 		"empty":          nil,
 		"short":          good[:MessageSize-1],
 		"no count":       good[:MessageSize],
+		"rows unsorted":  append(append(append([]byte{}, twoRows[:MessageSize+2]...), twoRows[MessageSize+2+22:]...), twoRows[MessageSize+2:MessageSize+2+22]...),
 		"trailing":       append(append([]byte{}, good...), 0),
 		"pong trailing":  append(append([]byte{}, pong...), 0),
 		"version 1":      append([]byte{1}, good[1:]...),
@@ -47,9 +50,9 @@ func TestDecodeRejects(t *testing.T) {
 		"kind 0":         append([]byte{2, 0}, good[2:]...),
 		"kind 3":         append([]byte{2, 3}, good[2:]...),
 		"reach short":    reach[:len(reach)-1],
-		"reach unsorted": append(append([]byte{}, reach[:MessageSize+2]...), 0, 0, 0, 3, 0, 0, 0, 2),
-		"reach repeated": append(append([]byte{}, reach[:MessageSize+2]...), 0, 0, 0, 3, 0, 0, 0, 3),
-		"reach too long": append(append([]byte{}, good[:MessageSize]...), 0xff, 0xff),
+		"reach unsorted": append(append([]byte{}, reach[:hdr]...), 0, 0, 0, 3, 0, 0, 0, 2),
+		"reach repeated": append(append([]byte{}, reach[:hdr]...), 0, 0, 0, 3, 0, 0, 0, 3),
+		"rows too many":  append(append([]byte{}, good[:MessageSize]...), 0xff, 0xff),
 	} {
 		if m, err := Decode(b); err == nil || !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Decode(%x) = %v, %v; want ErrMalformed", name, b, m, err)
@@ -66,7 +69,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1})
 	f.Add([]byte{1, 1})
-	f.Add(Encode(Ping{Seq: 9, SentAt: 9, Reach: []env.NodeID{1, 2, 300}}))
+	f.Add(Encode(Ping{Seq: 9, SentAt: 9, Rows: []Row{{Origin: 1, Epoch: 3, Seq: 4, Reach: []env.NodeID{2, 300}}, {Origin: 2, Reach: []env.NodeID{1}}}}))
 	f.Add([]byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{2, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(append(Encode(Ping{}), 0))
