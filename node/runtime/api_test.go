@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
