@@ -53,14 +53,27 @@ func GroupOf(self env.NodeID, groups [][]env.NodeID) []env.NodeID {
 	return []env.NodeID{self}
 }
 
+// cliqueBudget bounds the search steps of largestClique. Every node
+// computes the same answer either way, since the search is deterministic
+// and the budget counts the same steps everywhere.
+const cliqueBudget = 50_000
+
 // largestClique runs Bron–Kerbosch with pivoting over nodes (sorted) and
 // keeps the largest maximal clique, the lexicographically first among
 // equals. Cluster graphs are nearly complete, where it is fast: k missing
-// edges make at most 2^k maximal cliques.
+// edges make at most 2^k maximal cliques. In a large cluster with many
+// missing links that could take seconds on the event loop, so after
+// cliqueBudget steps it settles for a greedy clique (nodes in id order,
+// each kept if linked to all kept so far): still fully connected, maybe
+// not the largest.
 func largestClique(nodes []env.NodeID, adj map[env.NodeID]map[env.NodeID]bool) []env.NodeID {
 	var best []env.NodeID
+	steps := 0
 	var search func(r, p, x []env.NodeID)
 	search = func(r, p, x []env.NodeID) {
+		if steps++; steps > cliqueBudget {
+			return
+		}
 		if len(p) == 0 && len(x) == 0 {
 			c := slices.Sorted(slices.Values(r))
 			if len(c) > len(best) || (len(c) == len(best) && slices.Compare(c, best) < 0) {
@@ -102,5 +115,13 @@ func largestClique(nodes []env.NodeID, adj map[env.NodeID]map[env.NodeID]bool) [
 		}
 	}
 	search(nil, slices.Clone(nodes), nil)
+	if steps > cliqueBudget {
+		best = nil
+		for _, n := range nodes {
+			if !slices.ContainsFunc(best, func(m env.NodeID) bool { return !adj[n][m] }) {
+				best = append(best, n)
+			}
+		}
+	}
 	return best
 }

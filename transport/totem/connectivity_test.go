@@ -117,3 +117,29 @@ func TestPartialConnectivitySettlesWithExclusions(t *testing.T) {
 		})
 	}
 }
+
+// A large cluster where every node misses one peer has 2^(n/2) maximal
+// cliques; Partition must still answer quickly (the budget), with groups
+// that are fully connected and cover every node.
+func TestPartitionLargeClusterStaysBounded(t *testing.T) {
+	var nodes []env.NodeID
+	for i := 1; i <= 64; i++ {
+		nodes = append(nodes, env.NodeID(i))
+	}
+	reach := func(a, b env.NodeID) bool { return (a-1)/2 != (b-1)/2 } // 1-2, 3-4, ... cut
+	groups := Partition(nodes, reach)
+	seen := 0
+	for _, g := range groups {
+		for i, a := range g {
+			for _, b := range g[i+1:] {
+				if !reach(a, b) {
+					t.Fatalf("group %v holds the cut pair %d, %d", g, a, b)
+				}
+			}
+		}
+		seen += len(g)
+	}
+	if seen != len(nodes) || len(groups[0]) != 32 {
+		t.Errorf("groups %v: want every node once and a first group of 32", groups)
+	}
+}
