@@ -4,5 +4,6 @@
 // function, the transition engine, DC election, node attributes,
 // failcounts and fencing decisions. No OS and no time: the CIB's status
 // section and the Env are its only inputs. The resource-manager issue fills
-// this package.
+// this package; crm/cib holds the CIB model, its Pacemaker XML import and
+// export, validation and canonical digest.
 package crm
