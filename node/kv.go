@@ -1,8 +1,34 @@
 package node
 
 import (
+	"strconv"
+
+	"github.com/hakit/hakit/node/env"
 	"github.com/hakit/hakit/transport/cmap"
 )
+
+// kvEpochFile keeps the newest epoch of the key-value store this node took
+// part in (cmap's Ready.PersistEpoch). The store's contents live in memory
+// only; the epoch tells the other members, after a restart, that this node
+// was in a writable configuration whose state it lost, so that no
+// configuration becomes writable on an older state (see package cmap).
+// Removing it on every node, all of them stopped, is how an operator
+// accepts the loss of a state no node holds any more: the store then
+// starts empty.
+const kvEpochFile = "cmap-epoch"
+
+// newKV starts this node's replica of the key-value store, empty, from the
+// epoch on disk.
+func newKV(e env.Env) (*cmap.Store, error) {
+	last, err := readUint(e.Disk, kvEpochFile)
+	if err != nil {
+		return nil, err
+	}
+	if last != 0 {
+		e.Log.Info("key-value store starts empty; it took part in an epoch before", "epoch", last)
+	}
+	return cmap.NewRestarted(e.Node, last), nil
+}
 
 // KV submits a key-value operation: a linearizable Get, Set, Delete or
 // CAS. done is called on the loop with its result once every member of
@@ -52,9 +78,24 @@ func (m *Member) KVWatch(prefix string, f func(cmap.WatchEvent)) (cancel func())
 	}
 }
 
-// kvReady carries out one of the store's Ready batches.
+// kvReady carries out one of the store's Ready batches: the epoch to
+// persist first, before anything it sends or reports. When that write
+// fails the member stops.
 func (m *Member) kvReady() {
 	rd := m.kv.Ready()
+	if rd.PersistEpoch != nil {
+		if err := m.e.Disk.WriteFileAtomic(kvEpochFile, []byte(strconv.FormatUint(*rd.PersistEpoch, 10))); err != nil {
+			// Acknowledging operations of an epoch we could not record
+			// would let a restart lose them: stop instead.
+			m.e.Log.Error("cannot persist the key-value store's epoch; stopping", "err", err)
+			m.Stop()
+			return
+		}
+	}
+	if rd.SyncFailed != nil {
+		st := m.kv.Status()
+		m.e.Log.Warn("key-value store read-only until the next configuration", "ring", st.Ring, "members", st.Members, "err", rd.SyncFailed)
+	}
 	now := m.e.Clock.Mono()
 	for _, b := range rd.Broadcast {
 		if err := m.ring.Send(now, append([]byte{svcKV}, b...)); err != nil {

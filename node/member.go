@@ -158,8 +158,12 @@ func StartMember(e env.Env, cfg Config, obs Observer) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
+	kv, err := newKV(e)
+	if err != nil {
+		return nil, err
+	}
 	m := &Member{e: e, cfg: cfg, obs: obs, codec: codec, links: links, ring: ring, quor: quor,
-		kv: cmap.New(e.Node), kvWaiting: map[uint64]func(cmap.Result){}, kvWatches: map[uint64]func(cmap.WatchEvent){},
+		kv: kv, kvWaiting: map[uint64]func(cmap.Result){}, kvWatches: map[uint64]func(cmap.WatchEvent){},
 		groups: cpg.New(e.Node), cpgProcs: map[uint32]func(cpg.Event){}}
 	e.Log.Info("member started", "node", e.Node, "epoch", epoch, "ring_seq", ringSeq)
 	e.Transport.SetReceiver(m.receive)
@@ -318,6 +322,9 @@ func (m *Member) process() {
 		if m.kv.HasReady() {
 			progress = true
 			m.kvReady()
+			if m.stopped {
+				return // the store's epoch could not be persisted
+			}
 		}
 		if m.groups.HasReady() {
 			progress = true

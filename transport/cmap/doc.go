@@ -12,7 +12,7 @@
 // votequorum, and multiplexes the store on the agreed stream under its
 // own service byte (like svcQuorum and svcApp):
 //
-//	s := cmap.New(self)
+//	s := cmap.NewRestarted(self, lastEpoch) // the last PersistEpoch made durable, 0 if none
 //	// a client request on this node:
 //	id, msg, err := s.SubmitReq(op)   // err: refused without sending
 //	if err == nil && ring.Send(now, msg) != nil { s.Forget(id) }
@@ -23,6 +23,8 @@
 //	// after every input:
 //	for s.HasReady() {
 //		rd := s.Ready()
+//		if rd.PersistEpoch != nil { write it durably, or stop the node }   // first
+//		if rd.SyncFailed != nil { log it }
 //		for _, m := range rd.Broadcast { ring.Send(now, m) }   // in order
 //		for _, r := range rd.Results { answer request r.ReqID }
 //		for _, e := range rd.Events { notify watch e.WatchID }
@@ -66,7 +68,11 @@
 // an ack message in the stream, that it applied the ring's operations up
 // to that one: then every side of any later split holds it. Each member
 // sends at most one ack per Ready, covering all it applied, and only for
-// operations of other members that took effect.
+// operations of other members that took effect. Before its first ack or
+// result in a writable configuration, a member makes the configuration's
+// epoch durable (Ready.PersistEpoch, see State transfer): every member of
+// a configuration that released a result remembers having taken part in
+// it, even after a restart that lost its replica.
 //
 // A configuration change fails every pending request of this node with
 // ErrUnknownOutcome: it may have been delivered on another side, applied
@@ -78,21 +84,53 @@
 //
 // # State transfer
 //
-// A node that joins a ring has missed operations, and a side of a split
-// may have applied a tail of the old ring the other lacks. On each regular
-// configuration every member announces (epoch, revision, digest) through
-// the stream; operations are held back until the transfer ends. When every
-// member's status is in (at the same point of the stream on every
-// replica), the source is the member with the highest (epoch, revision),
-// the lowest node id among equals. The revision counts mutations; the
-// epoch counts writable configurations: the first time a configuration
-// becomes writable, all its replicas (equal after the transfer) increment
-// it. A quorate configuration shares a member with the previous writable
-// one (votequorum's majorities intersect), so the highest epoch present is
-// that configuration's, and among its members every state is a prefix of
-// its order holding every acknowledged operation: the longest wins. A
-// minority that applied a longer tail of an older configuration has a
-// lower epoch and is overwritten; what it loses had an unknown outcome.
+// A node that joins a ring has missed operations, a side of a split may
+// have applied a tail of the old ring the other lacks, and a node that
+// restarted has lost its replica (the contents live in memory only). On
+// each regular configuration every member announces its status through
+// the stream: its replica's (epoch, revision, digest), and the newest
+// epoch it knows it took part in; operations are held back until the
+// transfer ends. The revision counts mutations. The epoch names the newest
+// writable configuration in a replica's history: the first time a
+// configuration becomes writable, all its replicas (equal after the
+// transfer) take its ring sequence as their epoch, and each member makes
+// that epoch durable before it acknowledges or reports anything in it
+// (Ready.PersistEpoch; package node keeps it in the file cmap-epoch). A
+// member's known epoch is the higher of its replica's epoch and the one on
+// its disk (NewRestarted).
+//
+// When every member's status is in (at the same point of the stream on
+// every replica), the source is the member with the highest (epoch,
+// revision), the lowest node id among equals. If some member knows an
+// epoch above the source's, the newest state is missing (the members that
+// held it are elsewhere, or restarted): the transfer fails
+// (ErrStateMissing) and the configuration stays read-only, as after a bad
+// snapshot below, until a later configuration includes a member that
+// holds that epoch's state or a newer one.
+//
+// Why the source holds every acknowledged operation. Ring sequences grow
+// along each node's configurations, across restarts too (totem persists
+// its own), and two quorate configurations share a member (votequorum's
+// majorities intersect), so writable configurations have distinct epochs,
+// ordered as they happened. Let W be a writable configuration that
+// released a result and C a later one that becomes writable. They share a
+// member, which persisted W's epoch before its ack: its known epoch is at
+// least W's, so C's source holds a replica of W's epoch or a newer one. A
+// replica of W's epoch is the state a member of W had when it left W (or a
+// copy of one): a prefix of W's order holding everything acknowledged in
+// W, since every member acknowledged it; among them the longest wins. A
+// replica of a newer epoch W' descends from the state W' started from,
+// which by the same argument, applied to W', held W's acknowledged
+// operations. A minority that applied a longer tail of an older
+// configuration has a lower epoch and is overwritten; what it loses had an
+// unknown outcome. A member that never started a writable configuration's
+// epoch (it lagged and left before the point where the configuration
+// became writable, or crashed before persisting the epoch) acknowledged
+// nothing in it, so that configuration released nothing; and the
+// unacknowledged tail the others applied there loses to any later
+// writable configuration, whose epoch is higher. (Counting writable
+// configurations instead of naming them by ring sequence would give two of
+// them the same epoch in exactly that case, and let that tail win.)
 //
 // If every member's (revision, digest) equals the source's, the transfer
 // ends at once (members adopt the source's epoch). Otherwise the source
@@ -101,13 +139,26 @@
 // source's status, and the transfer ends at the last chunk: replicas that
 // lag install it, reporting each changed key to their watches. A snapshot
 // that fails the check leaves the configuration read-only until the next
-// one; a source that fails mid-transfer causes a new configuration anyway.
-// Writes that would make the store exceed MaxStoreBytes are refused on
-// every replica (ErrStoreFull), so a snapshot always fits.
+// one (ErrBadSnapshot); a source that fails mid-transfer causes a new
+// configuration anyway. Writes that would make the store exceed
+// MaxStoreBytes are refused on every replica (ErrStoreFull), so a snapshot
+// always fits. A configuration left read-only refuses operations with
+// ErrSyncing; Ready.SyncFailed, Status.SyncError and Stats (SyncFailures,
+// MissingState) say why.
 //
-// The store is not persistent: a node that restarts begins empty at epoch
-// zero and catches up from the others; a whole cluster restarting starts
-// empty, as Corosync's cmap does.
+// Only the epoch is persistent; the contents are not, as Corosync's cmap's
+// are not. A node that restarts begins empty at epoch zero, knowing the
+// epoch on its disk, and catches up from a member that holds that epoch's
+// state. The limit: while no member holding the newest state is present,
+// the store stays read-only (linearizable reads included) rather than
+// carry on from an older state and silently lose acknowledged writes; if
+// every such member restarted (a whole cluster restarting is such a case)
+// or is gone for good, none returns, and the store stays read-only for
+// good. Accepting the loss is the operator's decision: stop every node,
+// remove cmap-epoch from each one's state directory, and start them again;
+// the store starts empty. The store offers no command to do that on a
+// running cluster: that, like keeping the contents on disk, is out of
+// scope.
 //
 // # Wire formats
 //
@@ -115,5 +166,6 @@
 // and expectations up to MaxValue, the whole under MaxMessage) and checked
 // canonically by DecodeOp. The protocol messages (status, snapshot chunk,
 // ack, quorum marker) carry the ring id, so one queued in a ring and
-// delivered in the next is ignored.
+// delivered in the next is ignored; a status carries the member's known
+// epoch after its revision, never below its epoch.
 package cmap

@@ -17,7 +17,8 @@ import (
 // move on together (a transitional configuration) deliver the same prefix
 // of its log, at least what any of them delivered and possibly more, and
 // different groups may stop at different places. Quorum is a majority of
-// the nodes.
+// the nodes. A node may restart: it loses its replica, its send queue and
+// its ring, and keeps only its disk (the epoch it persisted).
 
 type hmsg struct {
 	sender  env.NodeID
@@ -36,6 +37,8 @@ type hnode struct {
 	ring      *hring
 	delivered int
 	queue     [][]byte // totem's send queue: kept across rings
+	disk      uint64   // the last Ready.PersistEpoch: survives restarts
+	restarts  int
 }
 
 type cluster struct {
@@ -97,6 +100,20 @@ func (c *cluster) node(id env.NodeID) *hnode { return c.nodes[id-1] }
 func (c *cluster) drain(n *hnode) {
 	for n.st.HasReady() {
 		rd := n.st.Ready()
+		if rd.PersistEpoch != nil {
+			// Durable before anything of the batch goes out.
+			if *rd.PersistEpoch < n.disk {
+				c.t.Fatalf("node %d persists epoch %d over %d", n.id, *rd.PersistEpoch, n.disk)
+			}
+			n.disk = *rd.PersistEpoch
+		}
+		// Nothing that acknowledges or reports an operation goes out
+		// before the node's epoch is durable.
+		reports := slices.ContainsFunc(rd.Results, func(r Result) bool { return r.Err == nil }) ||
+			slices.ContainsFunc(rd.Broadcast, func(b []byte) bool { return b[0] == tagAck })
+		if reports && n.disk < n.st.known {
+			c.t.Fatalf("node %d reports or acknowledges in epoch %d with %d on disk", n.id, n.st.known, n.disk)
+		}
 		n.queue = append(n.queue, rd.Broadcast...)
 		for _, r := range rd.Results {
 			if c.onResult != nil {
@@ -122,6 +139,16 @@ func (c *cluster) sequence(n *hnode) bool {
 
 // deliver hands n the next message of its ring.
 func (c *cluster) deliver(n *hnode) bool {
+	if !c.apply(n) {
+		return false
+	}
+	c.drain(n)
+	return true
+}
+
+// apply hands n the next message of its ring without carrying out what
+// the store makes of it.
+func (c *cluster) apply(n *hnode) bool {
 	if n.ring == nil || n.delivered >= len(n.ring.log) {
 		return false
 	}
@@ -130,8 +157,22 @@ func (c *cluster) deliver(n *hnode) bool {
 	if err := n.st.Apply(m.sender, m.payload); err != nil {
 		c.applyErr++
 	}
-	c.drain(n)
 	return true
+}
+
+// restart crashes node id and starts it again, as a process restart or a
+// power cycle would: its replica, send queue, watches and pending requests
+// are gone (their results never come), it is in no ring until the next
+// repartition, and its store starts from the epoch on its disk. Whatever
+// the store produced and the node did not carry out yet (see apply) is
+// lost, a persist included.
+func (c *cluster) restart(id env.NodeID) {
+	n := c.node(id)
+	old := n.st
+	n.st = NewRestarted(id, n.disk)
+	n.st.testLocalGets, n.st.testNoAcks = old.testLocalGets, old.testNoAcks
+	n.ring, n.delivered, n.queue = nil, 0, nil
+	n.restarts++
 }
 
 // settle runs every queue and delivery to the end.
@@ -295,7 +336,7 @@ func (c *cluster) checkConverged() {
 	c.t.Helper()
 	for _, a := range c.nodes {
 		for _, b := range c.nodes {
-			if a.ring != b.ring || a.id >= b.id {
+			if a.ring == nil || a.ring != b.ring || a.id >= b.id {
 				continue
 			}
 			if a.st.Digest() != b.st.Digest() || a.st.Revision() != b.st.Revision() || a.st.Epoch() != b.st.Epoch() {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,14 @@ type histConfig struct {
 	laggard    bool    // one node delivers far slower than the others
 	quickHeal  bool    // a split heals again within a few dozen steps
 	adversary  bool    // with tails: minorities deliver all of the old ring, majorities the least they may
+	// restartP is the per-step probability that a node restarts (losing
+	// its replica, keeping the epoch on its disk), after which the nodes
+	// are regrouped.
+	restartP float64
+	// crashBeforePersist: a restarting node first delivers what it can
+	// until it starts a new epoch, and crashes before persisting it.
+	crashBeforePersist bool
+	forgetEpoch        bool // the broken knob: a restart loses the persisted epoch too
 }
 
 // lclient is a sequential client on one node, as etcd's RecordingClient:
@@ -71,6 +80,10 @@ type historyRun struct {
 	refusedBy map[string]int
 	rings     int
 	transfers uint64
+	restarts  int
+	unsaved   int    // restarts that lost an epoch not yet persisted
+	missing   uint64 // transfers refused because the newest state was missing
+	lost      bool   // at the end, no node held the newest state: read-only for good
 }
 
 // runHistory drives a random cluster: 3-5 nodes, two clients each, three
@@ -112,6 +125,19 @@ func runHistory(t *testing.T, seed uint64, hc histConfig) (historyRun, error) {
 	record := func(cl *lclient, out ModelOutput, ret int64) {
 		run.ops = append(run.ops, porcupine.Operation{ClientId: cl.id, Input: cl.input, Call: cl.call, Output: out, Return: ret})
 	}
+	// unknown ends cl's operation without an outcome. etcd's rule: a
+	// write of unknown outcome may take effect at any later time (Return
+	// = +inf) and its client moves on under a new id; a read of unknown
+	// outcome says nothing.
+	unknown := func(cl *lclient) {
+		cl.busy, cl.waitTo = false, now+int64(rng.IntN(4))
+		if cl.write {
+			record(cl, ModelOutput{Unknown: true}, math.MaxInt64)
+			run.unknown++
+		}
+		cl.id = nextClient
+		nextClient++
+	}
 	c.onResult = func(nd *hnode, r Result) {
 		var cl *lclient
 		for _, x := range clients {
@@ -128,15 +154,7 @@ func runHistory(t *testing.T, seed uint64, hc histConfig) (historyRun, error) {
 			record(cl, OutputOf(r), now)
 			run.completed++
 		case errors.Is(r.Err, ErrUnknownOutcome):
-			// etcd's rule: a write of unknown outcome may take effect
-			// at any later time (Return = +inf) and its client moves on
-			// under a new id; a read of unknown outcome says nothing.
-			if cl.write {
-				record(cl, ModelOutput{Unknown: true}, math.MaxInt64)
-				run.unknown++
-			}
-			cl.id = nextClient
-			nextClient++
+			unknown(cl)
 		default:
 			// Refused by every replica (not quorate, syncing, full):
 			// it did not happen.
@@ -208,6 +226,28 @@ func runHistory(t *testing.T, seed uint64, hc histConfig) (historyRun, error) {
 			if hc.quickHeal && len(groups) > 1 {
 				healAt = now + 5 + int64(rng.IntN(30))
 			}
+		case hc.restartP > 0 && rng.Float64() < hc.restartP:
+			nd := c.nodes[rng.IntN(n)]
+			if hc.crashBeforePersist {
+				for nd.st.known <= nd.st.persisted && c.apply(nd) {
+				}
+			}
+			if hc.forgetEpoch {
+				nd.disk = 0
+			}
+			run.missing += nd.st.Stats().MissingState
+			if nd.st.known > nd.st.persisted {
+				run.unsaved++
+			}
+			c.restart(nd.id)
+			run.restarts++
+			for _, cl := range clients {
+				if cl.node == nd.id && cl.busy {
+					unknown(cl) // its result is gone with the node
+				}
+			}
+			c.repartition(tail, randomGroups()...)
+			run.rings++
 		}
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
@@ -252,9 +292,21 @@ func runHistory(t *testing.T, seed uint64, hc histConfig) (historyRun, error) {
 			return run, fmt.Errorf("client %d on node %d still waits for request %d after the heal", cl.id, cl.node, cl.req)
 		}
 	}
+	// Unless every node that held the newest state restarted: then the
+	// store stays read-only, and says why.
+	var known, newest uint64
+	for _, nd := range c.nodes {
+		known, newest = max(known, nd.st.KnownEpoch()), max(newest, nd.st.Epoch())
+		run.missing += nd.st.Stats().MissingState
+	}
+	run.lost = known > newest
 	first := c.nodes[0].st
 	for _, nd := range c.nodes {
-		if nd.st.Digest() != first.Digest() || nd.st.Revision() != first.Revision() || !nd.st.Status().Writable {
+		st := nd.st.Status()
+		if run.lost && (st.Writable || !strings.Contains(st.SyncError, ErrStateMissing.Error())) {
+			return run, fmt.Errorf("newest state lost (epoch %d, newest present %d), yet after the heal: %s", known, newest, dump(nd.st))
+		}
+		if !run.lost && (nd.st.Digest() != first.Digest() || nd.st.Revision() != first.Revision() || !st.Writable) {
 			return run, fmt.Errorf("after the heal:\n%s\n%s", dump(first), dump(nd.st))
 		}
 		run.transfers += nd.st.Stats().Transfers
@@ -300,9 +352,13 @@ func TestLinearizable(t *testing.T) {
 		{"partitions", histConfig{steps: 1000, partitions: true, reconfP: 0.01}},
 		{"partitions with divergent tails", histConfig{steps: 1000, partitions: true, tails: true, reconfP: 0.015}},
 		{"short splits, adversarial tails", histConfig{steps: 600, partitions: true, adversary: true, reconfP: 0.02, quickHeal: true}},
+		{"restarts", histConfig{steps: 1000, partitions: true, reconfP: 0.01, restartP: 0.005}},
+		{"restarts with divergent tails", histConfig{steps: 1000, partitions: true, tails: true, reconfP: 0.015, restartP: 0.008}},
+		{"restarts before persisting, adversarial tails", histConfig{steps: 800, partitions: true, adversary: true, reconfP: 0.02, quickHeal: true, restartP: 0.01, crashBeforePersist: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			total := historyRun{refusedBy: map[string]int{}}
+			lost := 0
 			props := properties(t, runs(t, 60))
 			props.Property("linearizable", prop.ForAll(func(seed uint64) bool {
 				run, err := runHistory(t, seed, tc.hc)
@@ -325,12 +381,19 @@ func TestLinearizable(t *testing.T) {
 				}
 				total.rings += run.rings
 				total.transfers += run.transfers
+				total.restarts += run.restarts
+				total.unsaved += run.unsaved
+				total.missing += run.missing
+				if run.lost {
+					lost++
+				}
 				return true
 			}, gen.UInt64()))
 			props.TestingRun(t)
-			t.Logf("completed %d, unknown %d, refused %d operations %v; %d rings, %d transfers",
-				total.completed, total.unknown, total.refused, total.refusedBy, total.rings, total.transfers)
-			if total.completed == 0 || tc.hc.partitions && (total.unknown == 0 || total.refused == 0 || total.transfers == 0) {
+			t.Logf("completed %d, unknown %d, refused %d operations %v; %d rings, %d transfers; %d restarts (%d before persisting the epoch), %d transfers refused for a missing state, %d histories ending with it lost",
+				total.completed, total.unknown, total.refused, total.refusedBy, total.rings, total.transfers, total.restarts, total.unsaved, total.missing, lost)
+			if total.completed == 0 || tc.hc.partitions && (total.unknown == 0 || total.refused == 0 || total.transfers == 0) ||
+				tc.hc.restartP > 0 && (total.restarts == 0 || total.missing == 0) || tc.hc.crashBeforePersist && total.unsaved == 0 {
 				t.Fatal("the histories did not exercise the cases they are meant to")
 			}
 		})
@@ -350,6 +413,7 @@ func TestLinearizabilityCheckCanFail(t *testing.T) {
 		{"local gets, one ring, a lagging replica", histConfig{steps: 600, localGets: true, laggard: true}},
 		{"local gets", histConfig{steps: 200, partitions: true, reconfP: 0.02, localGets: true}},
 		{"no acks", histConfig{steps: 400, partitions: true, adversary: true, reconfP: 0.03, noAcks: true}},
+		{"restarts forgetting the epoch", histConfig{steps: 1000, partitions: true, tails: true, reconfP: 0.015, restartP: 0.015, forgetEpoch: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var illegal, tried int

@@ -45,6 +45,15 @@ var (
 	ErrSyncing        = errors.New("cmap: replicas are synchronising after a configuration change")
 	ErrStoreFull      = errors.New("cmap: store would exceed MaxStoreBytes")
 	ErrUnknownOutcome = errors.New("cmap: outcome unknown (the configuration changed before it was known)")
+	// ErrBadSnapshot and ErrStateMissing say why a configuration's state
+	// transfer failed (Ready.SyncFailed, Status.SyncError); the
+	// configuration then refuses operations with ErrSyncing until the next
+	// one. ErrStateMissing: a member took part in a writable configuration
+	// whose state no member present holds (it restarted and lost it); the
+	// refusals match it too.
+	ErrBadSnapshot  = errors.New("cmap: the sync source's snapshot does not match its status")
+	ErrStateMissing = errors.New("cmap: no member present holds the newest state")
+	errStateMissing = fmt.Errorf("%w: %w", ErrSyncing, ErrStateMissing)
 	// errLostQuorum fails pending requests when quorum is lost: they may
 	// still take effect, so it matches both ErrNotQuorate and
 	// ErrUnknownOutcome.

@@ -89,6 +89,11 @@ func FuzzDecodeOp(f *testing.F) {
 	f.Add([]byte{tagOp})
 	f.Add([]byte{tagOp, byte(Set), 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff})
 	f.Add(encodeStatus(RingID{Seq: 1, Rep: 1}, status{}))
+	f.Add(encodeStatus(RingID{Seq: 1, Rep: 1}, status{Epoch: 1, Revision: 4, Known: 1}))
+	f.Add(encodeStatus(RingID{Seq: 9, Rep: 1}, status{Epoch: 5, Revision: 2, Known: 8, Digest: digestOf(nil)}))
+	badKnown := encodeStatus(RingID{Seq: 1, Rep: 1}, status{Epoch: 5})
+	binary.BigEndian.PutUint64(badKnown[1+ringIDLen+16:], 4) // known below epoch
+	f.Add(badKnown)
 	f.Add(encodeQuorum(RingID{Seq: 1, Rep: 1}, true))
 	f.Add(encodeChunk(RingID{Seq: 1, Rep: 1}, 0, 1, encodeSnapshot(1, 1, map[string][]byte{"a": []byte("b")}, 8)))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -107,6 +112,27 @@ func FuzzDecodeOp(f *testing.F) {
 			t.Fatalf("a refused message changed the store")
 		}
 		_, _, _ = decodeSnapshot(b)
+
+		// A protocol message that decodes is in canonical form too.
+		if m, err := decodeRingMsg(b); err == nil {
+			var re []byte
+			switch m.tag {
+			case tagStatus:
+				re = encodeStatus(m.ring, m.status)
+				if m.status.Known < m.status.Epoch {
+					t.Fatalf("decoded a status knowing epoch %d below its epoch %d", m.status.Known, m.status.Epoch)
+				}
+			case tagChunk:
+				re = encodeChunk(m.ring, m.index, m.total, m.data)
+			case tagAck:
+				re = encodeAck(m.ring, m.applied)
+			case tagQuorum:
+				re = encodeQuorum(m.ring, m.quorate)
+			}
+			if !bytes.Equal(re, b) {
+				t.Fatalf("not canonical: %x re-encodes as %x", b, re)
+			}
+		}
 
 		op, err := DecodeOp(b)
 		if err != nil {
@@ -128,7 +154,7 @@ func FuzzDecodeOp(f *testing.F) {
 
 func TestRingMessagesRoundTrip(t *testing.T) {
 	r := RingID{Seq: 42, Rep: 3}
-	st := status{Epoch: 5, Revision: 9, Digest: [32]byte{1, 2, 3}}
+	st := status{Epoch: 5, Revision: 9, Known: 7, Digest: [32]byte{1, 2, 3}}
 	for _, tc := range []struct {
 		b    []byte
 		want ringMsg
@@ -150,12 +176,16 @@ func TestRingMessagesRoundTrip(t *testing.T) {
 			t.Fatalf("truncation accepted in %x", tc.b)
 		}
 	}
+	if b := encodeStatus(r, st); len(b) != statusLen || binary.BigEndian.Uint64(b[1+ringIDLen+16:]) != 7 {
+		t.Fatalf("status encoding %x: known epoch not after the revision", b)
+	}
 	for _, bad := range [][]byte{
-		encodeChunk(r, 3, 3, nil),                       // index beyond total
-		encodeChunk(r, 0, 0, nil),                       // no chunks
-		encodeChunk(r, 0, maxChunks+1, nil),             // too many
-		encodeChunk(r, 0, 1, make([]byte, chunkData+1)), // too big
-		append(encodeQuorum(r, true)[:quorumLen-1], 2),  // bad flag
+		encodeStatus(r, status{Epoch: 5, Revision: 9, Known: 4}), // known below epoch
+		encodeChunk(r, 3, 3, nil),                                // index beyond total
+		encodeChunk(r, 0, 0, nil),                                // no chunks
+		encodeChunk(r, 0, maxChunks+1, nil),                      // too many
+		encodeChunk(r, 0, 1, make([]byte, chunkData+1)),          // too big
+		append(encodeQuorum(r, true)[:quorumLen-1], 2),           // bad flag
 	} {
 		if _, err := decodeRingMsg(bad); err == nil {
 			t.Fatalf("decodeRingMsg accepted %x", bad[:min(len(bad), 32)])

@@ -3,6 +3,7 @@ package cmap
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,6 +27,20 @@ type WatchEvent struct {
 // agreed stream (each with ring.Send, in order). Pass it back to Advance
 // once carried out.
 type Ready struct {
+	// PersistEpoch, when set, is an epoch this node has just taken part in
+	// (see the package documentation): it must be durable before any of
+	// Broadcast is sent and any of Results is handed out, since those may
+	// acknowledge or report operations of that epoch. Write it (with
+	// Disk.WriteFileAtomic) and give the last value written to NewRestarted
+	// when the node starts again. A node that cannot write it must stop
+	// taking part (send nothing more) rather than go on without it.
+	PersistEpoch *uint64
+	// SyncFailed, when set, says why this configuration's state transfer
+	// has just failed (ErrBadSnapshot, ErrStateMissing): the configuration
+	// stays read-only, refusing operations with ErrSyncing, until the next
+	// one. It is for the log; Status.SyncError keeps it meanwhile.
+	SyncFailed error
+
 	Results   []Result
 	Events    []WatchEvent
 	Broadcast [][]byte
@@ -37,7 +52,7 @@ type Ready struct {
 
 // Empty reports whether rd carries nothing.
 func (rd Ready) Empty() bool {
-	return len(rd.Results) == 0 && len(rd.Events) == 0 && len(rd.Broadcast) == 0
+	return len(rd.Results) == 0 && len(rd.Events) == 0 && len(rd.Broadcast) == 0 && rd.PersistEpoch == nil && rd.SyncFailed == nil
 }
 
 // Stats counts what the store ignored or refused on the agreed stream.
@@ -46,7 +61,8 @@ type Stats struct {
 	StaleRing     uint64 // protocol messages of another ring (queued in one, delivered in the next)
 	NotMember     uint64 // protocol messages from a node outside the configuration
 	Transfers     uint64 // state transfers completed
-	SyncFailures  uint64 // transfers refused (bad snapshot); the ring stays read-only
+	SyncFailures  uint64 // transfers refused (bad snapshot, newest state missing); the ring stays read-only
+	MissingState  uint64 // of SyncFailures: a member took part in a newer epoch than any state present
 	Divergent     uint64 // members announcing equal (epoch, revision) with different digests
 	LostResults   uint64 // own requests failed by a configuration change or loss of quorum
 	EventsPending int    // watch events not yet handed out
@@ -59,11 +75,20 @@ type Status struct {
 	Quorate  bool // this node's votequorum view (SetQuorate)
 	Synced   bool // the configuration's state transfer is over
 	Writable bool // synced and every member announced quorum: operations are applied
-	Epoch    uint64
-	Revision uint64
-	Keys     int
-	Bytes    int // counted against MaxStoreBytes
-	Pending  int
+	// SyncError says why the configuration's transfer failed (it is then
+	// read-only until the next one); empty otherwise.
+	SyncError string
+	// Epoch is the replica's: the ring sequence of the newest writable
+	// configuration in its history. KnownEpoch, what this node announces,
+	// is the higher of Epoch and the newest epoch it took part in (kept on
+	// disk): above Epoch after a restart, until the node copies that
+	// epoch's state from a member that holds it.
+	Epoch      uint64
+	KnownEpoch uint64
+	Revision   uint64
+	Keys       int
+	Bytes      int // counted against MaxStoreBytes
+	Pending    int
 }
 
 type pendingReq struct {
@@ -89,6 +114,12 @@ type Store struct {
 	revision uint64
 	epoch    uint64
 
+	// known is the newest epoch this node took part in: the one it read
+	// from disk at start (NewRestarted) or one it started by becoming
+	// writable. persisted is how much of it the driver has made durable
+	// (Ready.PersistEpoch).
+	known, persisted uint64
+
 	// This node's requests.
 	quorate bool
 	nextReq uint64
@@ -109,6 +140,8 @@ type Store struct {
 	deferredBytes int
 	synced        bool
 	syncFailed    bool
+	syncErr       error // why syncFailed
+	syncNote      error // syncErr, until a Ready hands it out
 	markers       map[env.NodeID]bool
 	writable      bool
 	wasWritable   bool
@@ -133,12 +166,23 @@ type Store struct {
 	testNoAcks    bool // results are released at apply, without acknowledgements
 }
 
-// New returns an empty replica for node self. It refuses operations until
-// its first Configuration and SetQuorate(true).
-func New(self env.NodeID) *Store {
+// New returns an empty replica for node self, on a node that never took
+// part in a writable configuration: NewRestarted(self, 0).
+func New(self env.NodeID) *Store { return NewRestarted(self, 0) }
+
+// NewRestarted returns an empty replica for node self that remembers
+// lastEpoch, the last Ready.PersistEpoch this node made durable before it
+// (re)started, 0 if none. The replica holds nothing, at epoch zero, and
+// refuses operations until its first Configuration and SetQuorate(true);
+// every status it announces says it took part in lastEpoch, so no
+// configuration of which it is a member becomes writable before a member
+// holding that epoch's state is present (see the package documentation).
+func NewRestarted(self env.NodeID, lastEpoch uint64) *Store {
 	return &Store{
 		self:       self,
 		data:       map[string][]byte{},
+		known:      lastEpoch,
+		persisted:  lastEpoch,
 		pending:    map[uint64]*pendingReq{},
 		markerSent: -1,
 	}
@@ -271,7 +315,9 @@ func (s *Store) Unwatch(id uint64) bool {
 // Configuration installs a regular configuration: ring is its id and
 // members its members (this node included). Call it for every regular
 // configuration, after the old ring's last delivery and before the new
-// ring's first one.
+// ring's first one. Ring sequences must grow along this node's
+// configurations, across restarts too (as totem's do: it persists them):
+// the store names its epochs by them.
 //
 // Every request of this node still pending fails with ErrUnknownOutcome:
 // one sent in the old ring may have been delivered to the members that
@@ -288,7 +334,7 @@ func (s *Store) Configuration(ring RingID, members []env.NodeID) {
 	s.inRing, s.ring, s.members = true, ring, slices.Compact(ms)
 	s.statuses = map[env.NodeID]status{}
 	s.src, s.srcStatus, s.transfer, s.chunks, s.chunkTotal = 0, status{}, false, nil, 0
-	s.synced, s.syncFailed = false, false
+	s.synced, s.syncFailed, s.syncErr, s.syncNote = false, false, nil, nil
 	s.deferred, s.deferredBytes = nil, 0
 	s.markers = map[env.NodeID]bool{}
 	s.writable, s.wasWritable = false, false
@@ -403,6 +449,8 @@ func (s *Store) decide(sender env.NodeID, op Op) {
 	switch {
 	case !s.inRing:
 		res.Err = ErrNotQuorate
+	case errors.Is(s.syncErr, ErrStateMissing):
+		res.Err = errStateMissing
 	case !s.synced || s.syncFailed:
 		res.Err = ErrSyncing
 	case !s.writable:
@@ -507,7 +555,7 @@ func (s *Store) notify(key string, v []byte, deleted bool) {
 // ---- state transfer --------------------------------------------------------
 
 func (s *Store) status() status {
-	return status{Epoch: s.epoch, Revision: s.revision, Digest: digestOf(s.data)}
+	return status{Epoch: s.epoch, Revision: s.revision, Known: max(s.epoch, s.known), Digest: digestOf(s.data)}
 }
 
 // less orders statuses for choosing the sync source: epoch first, then
@@ -527,10 +575,23 @@ func (s *Store) onStatus(sender env.NodeID, st status) {
 	// Every member's status is in, at the same point of the stream on
 	// every replica: choose the source, the member with the highest
 	// (epoch, revision), the lowest id among equals.
+	var need uint64
 	for _, m := range s.members {
-		if st := s.statuses[m]; s.src == 0 || s.srcStatus.less(st) {
+		st := s.statuses[m]
+		if s.src == 0 || s.srcStatus.less(st) {
 			s.src, s.srcStatus = m, st
 		}
+		need = max(need, st.Known)
+	}
+	// A member took part in a writable configuration whose state nobody
+	// here holds (it restarted and lost it): the source's state may lack
+	// operations acknowledged then. Stay read-only until a member holding
+	// that epoch's state is present.
+	if need > s.srcStatus.Epoch {
+		s.stats.MissingState++
+		s.failSync(fmt.Errorf("%w: a member took part in epoch %d, the newest state present (node %d's) is of epoch %d",
+			ErrStateMissing, need, s.src, s.srcStatus.Epoch))
+		return
 	}
 	for _, m := range s.members {
 		st := s.statuses[m]
@@ -560,7 +621,7 @@ func (s *Store) onChunk(sender env.NodeID, m ringMsg) {
 		return
 	}
 	if m.index != len(s.chunks) || (m.index > 0 && m.total != s.chunkTotal) {
-		s.failSync()
+		s.failSync(fmt.Errorf("%w: chunk %d of %d out of sequence", ErrBadSnapshot, m.index, m.total))
 		return
 	}
 	s.chunks, s.chunkTotal = append(s.chunks, bytes.Clone(m.data)), m.total
@@ -571,8 +632,11 @@ func (s *Store) onChunk(sender env.NodeID, m ringMsg) {
 	// included, so all of them agree on whether the transfer succeeded.
 	snap, sum, err := decodeSnapshot(concatChunks(s.chunks))
 	s.chunks = nil
-	if err != nil || snap.epoch != s.srcStatus.Epoch || snap.revision != s.srcStatus.Revision || sum != s.srcStatus.Digest {
-		s.failSync()
+	if err == nil && (snap.epoch != s.srcStatus.Epoch || snap.revision != s.srcStatus.Revision || sum != s.srcStatus.Digest) {
+		err = fmt.Errorf("epoch %d, revision %d or digest differs from the source's status", snap.epoch, snap.revision)
+	}
+	if err != nil {
+		s.failSync(fmt.Errorf("%w: node %d's: %w", ErrBadSnapshot, s.src, err))
 		return
 	}
 	s.install(snap)
@@ -580,8 +644,8 @@ func (s *Store) onChunk(sender env.NodeID, m ringMsg) {
 	s.finishSync()
 }
 
-func (s *Store) failSync() {
-	s.syncFailed, s.chunks = true, nil
+func (s *Store) failSync(err error) {
+	s.syncFailed, s.chunks, s.syncErr, s.syncNote = true, nil, err, err
 	s.stats.SyncFailures++
 	s.flushDeferred()
 }
@@ -619,7 +683,10 @@ func (s *Store) finishSync() {
 // updateWritable recomputes whether the configuration applies operations:
 // the transfer is over and every member's latest quorum marker says
 // quorate. The first time a configuration becomes writable, every replica
-// of it starts a new epoch.
+// of it starts a new epoch, named by the ring's sequence (every replica
+// has the same epoch after the transfer, so all compute the same one), and
+// this node must make it durable before it acknowledges or reports
+// anything of it (Ready.PersistEpoch).
 func (s *Store) updateWritable() {
 	w := s.synced && !s.syncFailed
 	for _, m := range s.members {
@@ -627,7 +694,11 @@ func (s *Store) updateWritable() {
 	}
 	if w && !s.wasWritable {
 		s.wasWritable = true
-		s.epoch++
+		// Ring sequences grow along every node's configurations, so this
+		// is above the epoch already; the max only guards against a driver
+		// that breaks that rule.
+		s.epoch = max(s.ring.Seq, s.epoch+1)
+		s.known = max(s.known, s.epoch)
 	}
 	s.writable = w
 	s.flushDeferred()
@@ -686,22 +757,28 @@ func (s *Store) failPending(err error) {
 
 // HasReady reports whether Ready has anything.
 func (s *Store) HasReady() bool {
-	return len(s.results) > 0 || len(s.events) > 0 || len(s.out) > 0 || s.ackDue()
+	return len(s.results) > 0 || len(s.events) > 0 || len(s.out) > 0 || s.ackDue() || s.known > s.persisted || s.syncNote != nil
 }
 
 func (s *Store) ackDue() bool { return s.inRing && s.ackNeed > s.ackSent }
 
-// Ready returns what the driver must carry out: hand Results and Events
-// to their users and send each Broadcast through the agreed stream, in
-// order, then call Advance with it. Inputs between Ready and Advance are
-// allowed; what they add comes with the next Ready.
+// Ready returns what the driver must carry out: make PersistEpoch durable
+// first, then hand Results and Events to their users and send each
+// Broadcast through the agreed stream, in order, then call Advance with
+// it. Inputs between Ready and Advance are allowed; what they add comes
+// with the next Ready.
 func (s *Store) Ready() Ready {
 	rd := Ready{
-		Results:   slices.Clip(s.results),
-		Events:    slices.Clip(s.events),
-		Broadcast: slices.Clone(s.out),
-		gen:       s.gen,
-		nOut:      len(s.out),
+		SyncFailed: s.syncNote,
+		Results:    slices.Clip(s.results),
+		Events:     slices.Clip(s.events),
+		Broadcast:  slices.Clone(s.out),
+		gen:        s.gen,
+		nOut:       len(s.out),
+	}
+	if s.known > s.persisted {
+		e := s.known
+		rd.PersistEpoch = &e
 	}
 	if s.ackDue() {
 		// One acknowledgement covers every operation applied so far.
@@ -715,9 +792,15 @@ func (s *Store) Ready() Ready {
 func (s *Store) Advance(rd Ready) {
 	s.results = dropFront(s.results, len(rd.Results))
 	s.events = dropFront(s.events, len(rd.Events))
+	if rd.PersistEpoch != nil {
+		s.persisted = max(s.persisted, *rd.PersistEpoch)
+	}
 	if rd.gen == s.gen {
 		s.out = dropFront(s.out, rd.nOut)
 		s.ackSent = max(s.ackSent, rd.ack)
+		if rd.SyncFailed != nil {
+			s.syncNote = nil
+		}
 	}
 }
 
@@ -733,9 +816,14 @@ func dropFront[T any](s []T, n int) []T {
 // Revision is the count of mutations in this replica's history.
 func (s *Store) Revision() uint64 { return s.revision }
 
-// Epoch counts the configurations that accepted writes in this replica's
-// history (see the package documentation).
+// Epoch is the ring sequence of the newest configuration that accepted
+// writes in this replica's history (see the package documentation).
 func (s *Store) Epoch() uint64 { return s.epoch }
+
+// KnownEpoch is the higher of Epoch and the newest epoch this node took
+// part in (the one it keeps on disk): above Epoch after a restart, until
+// it copies that epoch's state.
+func (s *Store) KnownEpoch() uint64 { return max(s.epoch, s.known) }
 
 // Snapshot returns a copy of the replica's contents; walk it with
 // SortedKeys, never in map order, where the order reaches an output.
@@ -774,8 +862,13 @@ func (s *Store) Stats() Stats {
 
 // Status returns the store's view.
 func (s *Store) Status() Status {
+	var syncErr string
+	if s.syncErr != nil {
+		syncErr = s.syncErr.Error()
+	}
 	return Status{Ring: s.ring, Members: slices.Clone(s.members), Quorate: s.quorate, Synced: s.synced && !s.syncFailed,
-		Writable: s.writable, Epoch: s.epoch, Revision: s.revision, Keys: len(s.data), Bytes: s.size, Pending: len(s.pending)}
+		Writable: s.writable, SyncError: syncErr, Epoch: s.epoch, KnownEpoch: s.KnownEpoch(), Revision: s.revision,
+		Keys: len(s.data), Bytes: s.size, Pending: len(s.pending)}
 }
 
 func (s *Store) isMember(id env.NodeID) bool {

@@ -184,7 +184,7 @@ func TestStaleRingMessagesIgnored(t *testing.T) {
 	old, cur := RingID{Seq: 1, Rep: 1}, RingID{Seq: 5, Rep: 1}
 	s.Configuration(cur, []env.NodeID{1, 2})
 	for _, m := range [][]byte{
-		encodeStatus(old, status{Epoch: 9, Revision: 9}),
+		encodeStatus(old, status{Epoch: 9, Revision: 9, Known: 9}),
 		encodeQuorum(old, true),
 		encodeAck(old, 100),
 		encodeChunk(old, 0, 1, nil),

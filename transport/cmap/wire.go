@@ -16,7 +16,8 @@ import (
 // with it: totem keeps a node's send queue across configuration changes,
 // so a message queued in one ring may be delivered in the next, and only
 // the ring id tells a stale status, acknowledgement or quorum marker from a
-// current one.
+// current one. The sequence of a writable configuration's ring is also the
+// store's epoch (see the package documentation).
 type RingID struct {
 	Seq uint64
 	Rep env.NodeID
@@ -27,13 +28,16 @@ func (r RingID) String() string { return fmt.Sprintf("%d/%d", r.Rep, r.Seq) }
 // The store's own messages, each after its tag byte and the ring id
 // (seq u64, rep u32):
 //
-//	status  epoch u64 | revision u64 | digest [32]     (every member, on each configuration)
-//	chunk   index u16 | total u16 | snapshot bytes     (the sync source, when some member lags)
-//	ack     applied u64                                (the ring's operations this member applied)
-//	quorum  quorate u8                                 (this member's votequorum view)
+//	status  epoch u64 | revision u64 | known u64 | digest [32]   (every member, on each configuration)
+//	chunk   index u16 | total u16 | snapshot bytes                 (the sync source, when some member lags)
+//	ack     applied u64                                            (the ring's operations this member applied)
+//	quorum  quorate u8                                             (this member's votequorum view)
+//
+// A status's known epoch is never below its epoch: one that is does not
+// decode (every replica drops it alike).
 const (
 	ringIDLen = 12
-	statusLen = 1 + ringIDLen + 8 + 8 + sha256.Size
+	statusLen = 1 + ringIDLen + 8 + 8 + 8 + sha256.Size
 	ackLen    = 1 + ringIDLen + 8
 	quorumLen = 1 + ringIDLen + 1
 	// chunkData is the snapshot bytes one chunk carries.
@@ -42,9 +46,14 @@ const (
 	maxChunks = (snapshotHeader+MaxStoreBytes+chunkData-1)/chunkData + 1
 )
 
-// status is what each member announces on a configuration change.
+// status is what each member announces on a configuration change: its
+// replica's (epoch, revision, digest), and Known, the newest epoch this
+// node knows it took part in (at least Epoch; above it when the node
+// restarted and lost the state of a writable configuration it was a
+// member of, whose epoch it kept on disk).
 type status struct {
 	Epoch, Revision uint64
+	Known           uint64
 	Digest          [sha256.Size]byte
 }
 
@@ -58,6 +67,7 @@ func encodeStatus(r RingID, st status) []byte {
 	b := appendRing(make([]byte, 0, statusLen), tagStatus, r)
 	b = binary.BigEndian.AppendUint64(b, st.Epoch)
 	b = binary.BigEndian.AppendUint64(b, st.Revision)
+	b = binary.BigEndian.AppendUint64(b, st.Known)
 	return append(b, st.Digest[:]...)
 }
 
@@ -104,7 +114,11 @@ func decodeRingMsg(b []byte) (ringMsg, error) {
 	case tagStatus:
 		m.status.Epoch = r.u64()
 		m.status.Revision = r.u64()
+		m.status.Known = r.u64()
 		copy(m.status.Digest[:], r.take(sha256.Size))
+		if r.err == nil && m.status.Known < m.status.Epoch {
+			return ringMsg{}, fmt.Errorf("%w: status with known epoch %d below its epoch %d", ErrBadOp, m.status.Known, m.status.Epoch)
+		}
 	case tagChunk:
 		m.index, m.total = int(r.u16()), int(r.u16())
 		m.data = r.take(len(b) - r.off)
