@@ -421,13 +421,9 @@ func (r *Ring) SetExcluded(now env.Mono, nodes []env.NodeID) {
 		if changed {
 			r.agreed = map[env.NodeID]bool{r.cfg.Self: true}
 			r.consensusAt = now.Add(r.cfg.Consensus)
+			// Agreement comes from the joins the others send back, never
+			// from this node alone (see enterGather).
 			r.sendJoin()
-			// A node left alone still waits for Consensus (see
-			// enterGather), so that links coming up at start do not
-			// make it form and re-form rings of one.
-			if len(r.candidates()) > 1 {
-				r.checkConsensus(now)
-			}
 		}
 	case StateOperational:
 		r.armExclusion(now)
