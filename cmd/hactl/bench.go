@@ -20,49 +20,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/runtime"
 )
-
-// benchReport mirrors hanode's BenchReport.
-type benchReport struct {
-	Node           uint32        `json:"node"`
-	Run            uint64        `json:"run"`
-	Size           int           `json:"size"`
-	Inflight       int           `json:"inflight"`
-	Sending        bool          `json:"sending"`
-	Sent           uint64        `json:"sent"`
-	Backpressure   uint64        `json:"backpressure"`
-	SendErrors     uint64        `json:"send_errors"`
-	LastError      string        `json:"last_error,omitempty"`
-	FirstSend      int64         `json:"first_send,omitempty"`
-	LastSend       int64         `json:"last_send,omitempty"`
-	Delivered      uint64        `json:"delivered"`
-	Bytes          uint64        `json:"bytes"`
-	FirstDelivery  int64         `json:"first_delivery,omitempty"`
-	LastDelivery   int64         `json:"last_delivery,omitempty"`
-	Senders        []benchSender `json:"senders"`
-	Gaps           uint64        `json:"gaps"`
-	OutOfOrder     uint64        `json:"out_of_order"`
-	Mismatched     uint64        `json:"mismatched"`
-	Stale          uint64        `json:"stale"`
-	OrderHash      string        `json:"order_hash"`
-	Configurations uint64        `json:"configurations"`
-	LatencyP50     int64         `json:"latency_p50"`
-	LatencyP99     int64         `json:"latency_p99"`
-	LatencyMax     int64         `json:"latency_max"`
-	Latency        []histBucket  `json:"latency"`
-}
-
-type benchSender struct {
-	Node    uint32 `json:"node"`
-	Count   uint64 `json:"count"`
-	LastSeq uint64 `json:"last_seq"`
-}
-
-type histBucket struct {
-	V int64  `json:"v"`
-	N uint64 `json:"n"`
-}
 
 // benchSummary is what hactl bench prints (--json prints it whole).
 type benchSummary struct {
@@ -88,9 +48,9 @@ type benchSummary struct {
 	LatencyP99 int64 `json:"latency_p99"`
 	LatencyMax int64 `json:"latency_max"`
 	// Configurations sums the ring configurations delivered during the run.
-	Configurations uint64        `json:"configurations"`
-	Problems       []string      `json:"problems,omitempty"`
-	Nodes          []benchReport `json:"nodes"`
+	Configurations uint64            `json:"configurations"`
+	Problems       []string          `json:"problems,omitempty"`
+	Nodes          []api.BenchReport `json:"nodes"`
 }
 
 func benchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -193,13 +153,13 @@ func runBench(ctx context.Context, sockets []string, size int, seconds float64, 
 
 	// Wait until no node sends, and every node delivered every message
 	// queued or nothing moved for the drain time.
-	var reports []benchReport
+	var reports []api.BenchReport
 	var lastTotal uint64
 	moved := time.Now()
 	for {
 		reports = reports[:0]
 		for _, s := range sockets {
-			var r benchReport
+			var r api.BenchReport
 			if err := benchCall(ctx, s, "bench-report", nil, &r); err != nil {
 				return benchSummary{}, fmt.Errorf("%s: %w", s, err)
 			}
@@ -234,7 +194,7 @@ func runBench(ctx context.Context, sockets []string, size int, seconds float64, 
 }
 
 // summarize adds up the nodes' reports and checks them against each other.
-func summarize(reports []benchReport) benchSummary {
+func summarize(reports []api.BenchReport) benchSummary {
 	sum := benchSummary{Nodes: reports, Complete: true, OrderAgrees: true}
 	if len(reports) == 0 {
 		return sum
@@ -299,16 +259,16 @@ func summarize(reports []benchReport) benchSummary {
 		sum.MsgsPerSec = float64(sum.Messages) / sum.Elapsed
 		sum.MBPerSec = float64(sum.Messages) * float64(reports[0].Size) / 1e6 / sum.Elapsed
 	}
-	var hist []histBucket
+	var hist []api.HistBucket
 	for _, v := range slices.Sorted(maps.Keys(merged)) {
-		hist = append(hist, histBucket{V: v, N: merged[v]})
+		hist = append(hist, api.HistBucket{V: v, N: merged[v]})
 	}
 	sum.LatencyP50, sum.LatencyP99, sum.LatencyMax = quantile(hist, 0.50, latMax), quantile(hist, 0.99, latMax), latMax
 	return sum
 }
 
 // quantile reads a merged histogram the way hanode reads its own.
-func quantile(h []histBucket, q float64, maxV int64) int64 {
+func quantile(h []api.HistBucket, q float64, maxV int64) int64 {
 	var n uint64
 	for _, b := range h {
 		n += b.N
@@ -340,7 +300,7 @@ func printBench(w io.Writer, s benchSummary) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "node\tsent\tbackpressure\tdelivered\tmsgs/s\tMB/s\tp50\tp99\tmax\tgaps\tconfigs\torder hash\t")
 	nodes := slices.Clone(s.Nodes)
-	slices.SortFunc(nodes, func(a, b benchReport) int { return cmp.Compare(a.Node, b.Node) })
+	slices.SortFunc(nodes, func(a, b api.BenchReport) int { return cmp.Compare(a.Node, b.Node) })
 	for _, r := range nodes {
 		rate, mb := 0.0, 0.0
 		if d := float64(r.LastDelivery-r.FirstDelivery) / 1e9; d > 0 {

@@ -4,21 +4,23 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/hakit/hakit/node/api"
 )
 
 func TestBenchSummary(t *testing.T) {
-	report := func(node uint32, sent uint64, hash string, from map[uint32]uint64) benchReport {
-		r := benchReport{Node: node, Run: 9, Size: 256, Sent: sent, FirstSend: 1e9, OrderHash: hash,
+	report := func(node uint32, sent uint64, hash string, from map[uint32]uint64) api.BenchReport {
+		r := api.BenchReport{Node: node, Run: 9, Size: 256, Sent: sent, FirstSend: 1e9, OrderHash: hash,
 			FirstDelivery: 1e9 + 1e6, LastDelivery: 3e9, LatencyMax: 5e6,
-			Latency: []histBucket{{V: 1e6, N: 90}, {V: 5e6, N: 10}}}
+			Latency: []api.HistBucket{{V: 1e6, N: 90}, {V: 5e6, N: 10}}}
 		for n, c := range from {
-			r.Senders = append(r.Senders, benchSender{Node: n, Count: c, LastSeq: c})
+			r.Senders = append(r.Senders, api.BenchSender{Node: n, Count: c, LastSeq: c})
 			r.Delivered += c
 		}
 		return r
 	}
 	all := map[uint32]uint64{1: 100, 2: 50}
-	good := []benchReport{report(1, 100, "aa", all), report(2, 50, "aa", all), report(3, 0, "aa", all)}
+	good := []api.BenchReport{report(1, 100, "aa", all), report(2, 50, "aa", all), report(3, 0, "aa", all)}
 	s := summarize(good)
 	if !s.Complete || !s.OrderAgrees || len(s.Problems) > 0 || s.Messages != 150 {
 		t.Fatalf("clean run summarised as %+v", s)
@@ -32,7 +34,7 @@ func TestBenchSummary(t *testing.T) {
 		t.Errorf("printed:\n%s", out.String())
 	}
 
-	bad := []benchReport{report(1, 100, "aa", all), report(2, 50, "bb", map[uint32]uint64{1: 100, 2: 49}), report(3, 0, "aa", all)}
+	bad := []api.BenchReport{report(1, 100, "aa", all), report(2, 50, "bb", map[uint32]uint64{1: 100, 2: 49}), report(3, 0, "aa", all)}
 	bad[1].Gaps = 1
 	s = summarize(bad)
 	if s.Complete || s.OrderAgrees || len(s.Problems) != 3 {

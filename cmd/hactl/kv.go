@@ -13,26 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/runtime"
 )
-
-// kvAnswer mirrors hanode's KVAnswer.
-type kvAnswer struct {
-	OK       bool     `json:"ok"`
-	Found    bool     `json:"found"`
-	Value    []byte   `json:"value"`
-	Revision uint64   `json:"revision"`
-	Keys     []string `json:"keys"`
-	Stale    bool     `json:"stale"`
-}
-
-// kvEvent mirrors hanode's KVEvent.
-type kvEvent struct {
-	Key      string `json:"key"`
-	Value    []byte `json:"value"`
-	Deleted  bool   `json:"deleted"`
-	Revision uint64 `json:"revision"`
-}
 
 // errNoMatch is a refusal that is an answer, not a failure to get one:
 // no such key, a CAS that did not match.
@@ -43,10 +26,10 @@ func kvCmd(socket *string, stdout io.Writer) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			return usageErr("kv needs a subcommand: get, set, delete, cas, list or watch")
 		}}
-	call := func(cmd string, args map[string]string) (kvAnswer, error) {
+	call := func(cmd string, args map[string]string) (api.KVAnswer, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		var a kvAnswer
+		var a api.KVAnswer
 		err := runtime.CallAPI(ctx, *socket, runtime.Request{Cmd: cmd, Args: args}, &a)
 		return a, err
 	}
@@ -134,7 +117,7 @@ func kvCmd(socket *string, stdout io.Writer) *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			err := runtime.StreamAPI(ctx, *socket, runtime.Request{Cmd: "kv-watch", Args: map[string]string{"prefix": firstOr(args, "")}}, func(raw json.RawMessage) error {
-				var ev kvEvent
+				var ev api.KVEvent
 				if err := json.Unmarshal(raw, &ev); err != nil {
 					return err
 				}

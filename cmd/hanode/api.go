@@ -5,31 +5,10 @@ import (
 	"fmt"
 
 	"github.com/hakit/hakit/node"
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/runtime"
 	"github.com/hakit/hakit/transport/cmap"
 )
-
-// KVAnswer is the answer to a key-value command, as the API sends it (Value
-// travels base64-encoded, so any bytes survive).
-type KVAnswer struct {
-	OK       bool   `json:"ok"`
-	Found    bool   `json:"found"`
-	Value    []byte `json:"value,omitempty"`
-	Revision uint64 `json:"revision"`
-	// Keys answers kv-list.
-	Keys []string `json:"keys,omitempty"`
-	// Stale marks a kv-get --local answer: this replica's value, which a
-	// non-quorate node may serve out of date.
-	Stale bool `json:"stale,omitempty"`
-}
-
-// KVEvent is one streamed change of kv-watch.
-type KVEvent struct {
-	Key      string `json:"key"`
-	Value    []byte `json:"value,omitempty"`
-	Deleted  bool   `json:"deleted,omitempty"`
-	Revision uint64 `json:"revision"`
-}
 
 // handle answers one API call on the member's loop.
 func handle(m *node.Member, c *runtime.Call) {
@@ -41,7 +20,7 @@ func handle(m *node.Member, c *runtime.Call) {
 	case "kv-get":
 		if arg("local") == "true" {
 			v, found := m.KVLocal(arg("key"))
-			c.Reply(KVAnswer{OK: found, Found: found, Value: v, Revision: m.KVStatus().Revision, Stale: true}, nil)
+			c.Reply(api.KVAnswer{OK: found, Found: found, Value: v, Revision: m.KVStatus().Revision, Stale: true}, nil)
 			return
 		}
 		submit(m, c, cmap.Op{Kind: cmap.Get, Key: arg("key")})
@@ -58,18 +37,18 @@ func handle(m *node.Member, c *runtime.Call) {
 		}
 		submit(m, c, cmap.Op{Kind: cmap.CAS, Key: arg("key"), Value: []byte(arg("value")), Expect: []byte(arg("expect")), ExpectAbsent: absent})
 	case "kv-list":
-		c.Reply(KVAnswer{OK: true, Keys: m.KVKeys(arg("prefix")), Revision: m.KVStatus().Revision, Stale: true}, nil)
+		c.Reply(api.KVAnswer{OK: true, Keys: m.KVKeys(arg("prefix")), Revision: m.KVStatus().Revision, Stale: true}, nil)
 	case "kv-watch":
 		var cancel func()
 		cancel = m.KVWatch(arg("prefix"), func(ev cmap.WatchEvent) {
-			if !c.Stream(KVEvent{Key: ev.Key, Value: ev.Value, Deleted: ev.Deleted, Revision: ev.Revision}) {
+			if !c.Stream(api.KVEvent{Key: ev.Key, Value: ev.Value, Deleted: ev.Deleted, Revision: ev.Revision}) {
 				cancel()
 			}
 		})
 		c.OnClose(cancel)
 		// An empty item tells the client the watch is in place: changes
 		// applied after it are reported.
-		c.Stream(KVEvent{Revision: m.KVStatus().Revision})
+		c.Stream(api.KVEvent{Revision: m.KVStatus().Revision})
 	default:
 		c.Reply(nil, fmt.Errorf("unknown command %q", c.Cmd))
 	}
@@ -81,7 +60,7 @@ func submit(m *node.Member, c *runtime.Call, op cmap.Op) {
 			c.Reply(nil, r.Err)
 			return
 		}
-		c.Reply(KVAnswer{OK: r.OK, Found: r.Found, Value: r.Value, Revision: r.Revision}, nil)
+		c.Reply(api.KVAnswer{OK: r.OK, Found: r.Found, Value: r.Value, Revision: r.Revision}, nil)
 	})
 	if err != nil {
 		c.Reply(nil, err)

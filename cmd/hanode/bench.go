@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/node"
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/env"
 	"github.com/hakit/hakit/node/runtime"
 	"github.com/hakit/hakit/transport/totem"
@@ -40,64 +41,6 @@ const (
 	// benchMaxSeconds bounds one run.
 	benchMaxSeconds = 3600
 )
-
-// BenchReport is one node's account of a run, as bench-report answers it.
-// Times are Unix ns on the node's wall clock; latencies are ns.
-type BenchReport struct {
-	Node uint32 `json:"node"`
-	Run  uint64 `json:"run"`
-
-	// The generator: whether it still sends, what it queued, how often the
-	// ring refused (totem.ErrBackpressure) and what else went wrong.
-	Size         int    `json:"size"`
-	Inflight     int    `json:"inflight"`
-	Sending      bool   `json:"sending"`
-	Sent         uint64 `json:"sent"`
-	Backpressure uint64 `json:"backpressure"`
-	SendErrors   uint64 `json:"send_errors"`
-	LastError    string `json:"last_error,omitempty"`
-	FirstSend    int64  `json:"first_send,omitempty"`
-	LastSend     int64  `json:"last_send,omitempty"`
-
-	// The recorder: bench messages of this run delivered here.
-	Delivered     uint64        `json:"delivered"`
-	Bytes         uint64        `json:"bytes"`
-	FirstDelivery int64         `json:"first_delivery,omitempty"`
-	LastDelivery  int64         `json:"last_delivery,omitempty"`
-	Senders       []BenchSender `json:"senders"`
-	// Gaps counts sequence numbers skipped, OutOfOrder messages whose
-	// sequence number was not above the last one from their sender,
-	// Mismatched messages whose header names another sender than the ring
-	// says sent them; all three must stay 0.
-	Gaps       uint64 `json:"gaps"`
-	OutOfOrder uint64 `json:"out_of_order"`
-	Mismatched uint64 `json:"mismatched"`
-	// Stale counts bench messages of an earlier run delivered during this
-	// one (the tail of an interrupted run); they are not counted above.
-	Stale uint64 `json:"stale"`
-	// OrderHash is a running FNV-1a hash of (sender, seq) in delivery
-	// order: nodes that delivered the same messages in the same order have
-	// the same hash.
-	OrderHash string `json:"order_hash"`
-	// Configurations counts the ring configurations (transitional and
-	// regular) this node delivered during the run: 0 means the membership
-	// held still.
-	Configurations uint64 `json:"configurations"`
-
-	LatencyP50 int64 `json:"latency_p50"`
-	LatencyP99 int64 `json:"latency_p99"`
-	LatencyMax int64 `json:"latency_max"`
-	// Latency is the histogram behind the percentiles, as (bucket value,
-	// count) pairs, so that hactl can merge the nodes' histograms.
-	Latency []HistBucket `json:"latency"`
-}
-
-// BenchSender is what one sender's messages looked like at this node.
-type BenchSender struct {
-	Node    uint32 `json:"node"`
-	Count   uint64 `json:"count"`
-	LastSeq uint64 `json:"last_seq"`
-}
 
 // bench is the generator and the recorder of one node.
 type bench struct {
@@ -127,7 +70,7 @@ type benchRec struct {
 	run                    uint64
 	delivered, bytes       uint64
 	first, last            int64
-	senders                map[env.NodeID]*BenchSender
+	senders                map[env.NodeID]*api.BenchSender
 	gaps, outOfOrder, mism uint64
 	stale                  uint64
 	hash                   uint64
@@ -300,15 +243,15 @@ func (b *bench) deliver(_ totem.RingID, sender env.NodeID, payload []byte) {
 	}
 }
 
-func (b *bench) report() BenchReport {
+func (b *bench) report() api.BenchReport {
 	g, r := &b.gen, &b.rec
-	rep := BenchReport{
+	rep := api.BenchReport{
 		Node: uint32(b.e.Node), Run: r.run,
 		Size: g.size, Inflight: g.inflight, Sending: g.active,
 		Backpressure: g.backpressure, SendErrors: g.errors, LastError: g.lastErr,
 		FirstSend: g.firstSend, LastSend: g.lastSend,
 		Delivered: r.delivered, Bytes: r.bytes, FirstDelivery: r.first, LastDelivery: r.last,
-		Senders: []BenchSender{},
+		Senders: []api.BenchSender{},
 		Gaps:    r.gaps, OutOfOrder: r.outOfOrder, Mismatched: r.mism, Stale: r.stale,
 		OrderHash:      fmt.Sprintf("%016x", r.hash),
 		Configurations: r.configs,
@@ -331,7 +274,7 @@ const (
 )
 
 func (r *benchRec) reset(run uint64) {
-	*r = benchRec{run: run, senders: map[env.NodeID]*BenchSender{}, hash: fnvOffset}
+	*r = benchRec{run: run, senders: map[env.NodeID]*api.BenchSender{}, hash: fnvOffset}
 }
 
 // record counts one delivered bench message of the current run at wall
@@ -342,7 +285,7 @@ func (r *benchRec) record(sender env.NodeID, h benchHeaderFields, size int, now 
 	}
 	s := r.senders[sender]
 	if s == nil {
-		s = &BenchSender{Node: uint32(sender)}
+		s = &api.BenchSender{Node: uint32(sender)}
 		r.senders[sender] = s
 	}
 	switch {
@@ -410,12 +353,6 @@ type latHist struct {
 	max    int64
 }
 
-// HistBucket is one non-empty bucket: its representative value and count.
-type HistBucket struct {
-	V int64  `json:"v"`
-	N uint64 `json:"n"`
-}
-
 const histSub = 64
 
 func histIndex(v int64) int {
@@ -465,11 +402,11 @@ func (h *latHist) quantile(q float64) int64 {
 	return h.max
 }
 
-func (h *latHist) buckets() []HistBucket {
-	out := []HistBucket{}
+func (h *latHist) buckets() []api.HistBucket {
+	out := []api.HistBucket{}
 	for i, c := range h.counts {
 		if c > 0 {
-			out = append(out, HistBucket{V: histValue(i), N: c})
+			out = append(out, api.HistBucket{V: histValue(i), N: c})
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/env"
 )
 
@@ -76,17 +77,17 @@ func TestBenchRecorder(t *testing.T) {
 
 // benchSummary is the part of hactl bench --json this test reads.
 type benchSummary struct {
-	Messages    uint64        `json:"messages"`
-	Complete    bool          `json:"complete"`
-	OrderAgrees bool          `json:"order_agrees"`
-	Elapsed     float64       `json:"elapsed_seconds"`
-	MsgsPerSec  float64       `json:"msgs_per_sec"`
-	MBPerSec    float64       `json:"mb_per_sec"`
-	LatencyP50  int64         `json:"latency_p50"`
-	LatencyP99  int64         `json:"latency_p99"`
-	LatencyMax  int64         `json:"latency_max"`
-	Problems    []string      `json:"problems"`
-	Nodes       []BenchReport `json:"nodes"`
+	Messages    uint64            `json:"messages"`
+	Complete    bool              `json:"complete"`
+	OrderAgrees bool              `json:"order_agrees"`
+	Elapsed     float64           `json:"elapsed_seconds"`
+	MsgsPerSec  float64           `json:"msgs_per_sec"`
+	MBPerSec    float64           `json:"mb_per_sec"`
+	LatencyP50  int64             `json:"latency_p50"`
+	LatencyP99  int64             `json:"latency_p99"`
+	LatencyMax  int64             `json:"latency_max"`
+	Problems    []string          `json:"problems"`
+	Nodes       []api.BenchReport `json:"nodes"`
 }
 
 // TestRealProcessesBench runs hactl bench for 2 s against three real

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hakit/hakit/node"
+	"github.com/hakit/hakit/node/api"
 	"github.com/hakit/hakit/node/runtime"
 	"github.com/hakit/hakit/transport/totem"
 )
@@ -241,10 +242,10 @@ func TestRealProcesses(t *testing.T) {
 	}
 }
 
-func (c *cluster) kv(i int, cmd string, args map[string]string) (KVAnswer, error) {
+func (c *cluster) kv(i int, cmd string, args map[string]string) (api.KVAnswer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var a KVAnswer
+	var a api.KVAnswer
 	err := runtime.CallAPI(ctx, c.socket(i), runtime.Request{Cmd: cmd, Args: args}, &a)
 	return a, err
 }
@@ -265,11 +266,11 @@ func TestRealProcessesKV(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	events := make(chan KVEvent, 16)
+	events := make(chan api.KVEvent, 16)
 	watchErr := make(chan error, 1)
 	go func() {
 		watchErr <- runtime.StreamAPI(ctx, c.socket(2), runtime.Request{Cmd: "kv-watch", Args: map[string]string{"prefix": "cluster/"}}, func(raw json.RawMessage) error {
-			var ev KVEvent
+			var ev api.KVEvent
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return err
 			}
