@@ -188,6 +188,16 @@ func (c *RingCluster) All() []int {
 	return out
 }
 
+// formed waits up to 30 s for the first ring of every member, the start
+// of every ring scenario, and records a violation if none forms.
+func (c *RingCluster) formed() bool {
+	if _, ok := c.Await(30*time.Second, func() bool { return c.OneRing(c.All()...) }); !ok {
+		c.r.Violationf("no ring of all %d members after 30 s", len(c.Hosts))
+		return false
+	}
+	return true
+}
+
 // Await runs until cond or limit; it returns how long it took and whether
 // cond held.
 func (c *RingCluster) Await(limit time.Duration, cond func() bool) (time.Duration, bool) {
