@@ -1,0 +1,311 @@
+package sched
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/hakit/hakit/crm/cib"
+)
+
+// allocateClone spreads a clone's instances over its nodes, as
+// Pacemaker's clone allocation and distribute_children do: instances
+// already running stay where they are when they may, the rest go to the
+// best nodes with the fewest instances, at most clone-node-max per node and
+// clone-max in all; then a promotable clone picks its promoted instances.
+func (s *scheduler) allocateClone(r *resource) {
+	if !r.provisional {
+		return
+	}
+	if r.allocating {
+		s.warnf("colocation loop through %s", r.id)
+		return
+	}
+	r.allocating = true
+	for _, co := range slices.Clone(r.asDependent) {
+		s.allocate(co.primary, nil)
+	}
+	for _, co := range r.asPrimary {
+		if !s.hasInfluence(co) {
+			continue
+		}
+		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback|mergePositive)
+	}
+	insts := slices.Clone(r.children)
+	slices.SortStableFunc(insts, func(a, b *resource) int {
+		aa, ba := s.instanceHome(r, a), s.instanceHome(r, b)
+		switch {
+		case aa != nil && ba == nil:
+			return -1
+		case aa == nil && ba != nil:
+			return 1
+		case aa != nil && ba != nil:
+			return cmpScoreDesc(r.allowed[aa.idx].w, r.allowed[ba.idx].w)
+		}
+		return 0
+	})
+	s.distribute(r, insts)
+	if r.promotable {
+		s.setRoles(r)
+	}
+	r.allocating = false
+	r.provisional = false
+}
+
+// instanceHome is the node an instance runs on now when it could stay
+// there (nil otherwise): what decides the order instances are placed in.
+func (s *scheduler) instanceHome(clone, inst *resource) *node {
+	n := inst.currentNode()
+	if n == nil || !n.available() || !clone.allowed[n.idx].in {
+		return nil
+	}
+	for _, p := range inst.primitives() {
+		if p.failed {
+			return nil
+		}
+	}
+	return n
+}
+
+func (s *scheduler) distribute(r *resource, insts []*resource) {
+	available := 0
+	for i := range r.instanceCount {
+		r.instanceCount[i] = 0
+		if r.allowed[i].in && s.nodes[i].available() {
+			available++
+		}
+	}
+	max := r.cloneMax
+	allColoc := max < available
+	loopMax := 1
+	if available > 0 && max/available > 1 {
+		loopMax = max / available
+	}
+	limit := r.cloneNodeMax
+	allocated := 0
+	for _, inst := range insts {
+		if allocated >= max {
+			break
+		}
+		home := s.instanceHome(r, inst)
+		if home == nil || !inst.provisional {
+			continue
+		}
+		if r.instanceCount[home.idx] < loopMax && s.canRunInstance(r, home, limit) {
+			if s.allocateInstance(r, inst, home, allColoc, limit) {
+				allocated++
+			}
+		}
+	}
+	for _, inst := range insts {
+		if !inst.provisional {
+			continue
+		}
+		if allocated >= max || !s.canAct(r) && inst.currentNode() == nil {
+			for _, p := range inst.primitives() {
+				p.nextRole = cib.RoleStopped
+			}
+			s.allocate(inst, nil)
+			continue
+		}
+		if s.allocateInstance(r, inst, nil, allColoc, limit) {
+			allocated++
+		}
+	}
+}
+
+func (s *scheduler) canRunInstance(clone *resource, n *node, limit int) bool {
+	if !n.available() {
+		return false
+	}
+	e := clone.allowed[n.idx]
+	return e.in && e.w >= 0 && clone.instanceCount[n.idx] < limit
+}
+
+// allocateInstance places one instance, on prefer if that is still its
+// best node (otherwise it is left for the second pass).
+func (s *scheduler) allocateInstance(clone, inst *resource, prefer *node, allColoc bool, limit int) bool {
+	if !inst.provisional {
+		return inst.assigned != nil
+	}
+	if inst.allocating {
+		return false
+	}
+	if !inst.inherited {
+		inst.inherited = true
+		target := inst
+		if inst.kind == rscGroup && len(inst.children) > 0 {
+			target = inst.children[0]
+		}
+		for _, co := range clone.asDependent {
+			if allColoc || co.score < 0 || co.score >= cib.Infinity {
+				target.asDependent = append([]*colocation{co}, target.asDependent...)
+			}
+		}
+		for _, co := range clone.asPrimary {
+			if !s.hasInfluence(co) {
+				continue
+			}
+			if allColoc || co.score < 0 {
+				inst.asPrimary = append([]*colocation{co}, inst.asPrimary...)
+			}
+		}
+	}
+	if prefer != nil {
+		if e := inst.allowed[prefer.idx]; !e.in || e.w < 0 {
+			return false
+		}
+	}
+	backup := map[*resource]table{}
+	for _, p := range append([]*resource{inst}, inst.primitives()...) {
+		backup[p] = p.allowed.clone()
+		for _, n := range s.nodes {
+			if !s.canRunInstance(clone, n, limit) && p.allowed[n.idx].in {
+				p.allowed[n.idx].w = -cib.Infinity
+			}
+		}
+	}
+	chosen := s.allocate(inst, prefer)
+	if chosen != nil && prefer != nil && chosen != prefer {
+		for p, t := range backup {
+			p.allowed = t
+		}
+		s.unassign(inst)
+		chosen = nil
+	}
+	if chosen == nil {
+		return false
+	}
+	clone.instanceCount[chosen.idx]++
+	return true
+}
+
+// setRoles chooses which instances of a promotable clone are promoted:
+// those on the nodes with the highest promotion scores (the agent's
+// master-<id> attribute, role=Promoted locations, colocations with the
+// promoted role), within promoted-max and promoted-node-max.
+func (s *scheduler) setRoles(r *resource) {
+	type cand struct {
+		inst  *resource
+		node  *node
+		score cib.Score
+		ok    bool
+	}
+	var cands []cand
+	for _, inst := range r.children {
+		n := inst.assigned
+		if n == nil {
+			continue
+		}
+		sc, ok := s.promotionScore(r, inst, n)
+		cands = append(cands, cand{inst, n, sc, ok})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if a.ok != b.ok {
+			if a.ok {
+				return -1
+			}
+			return 1
+		}
+		if c := cmpScoreDesc(a.score, b.score); c != 0 {
+			return c
+		}
+		ap, bp := a.inst.role == cib.RolePromoted, b.inst.role == cib.RolePromoted
+		if ap != bp {
+			if ap {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	perNode := make([]int, len(s.nodes))
+	promoted := 0
+	for _, c := range cands {
+		role := cib.RoleUnpromoted
+		switch {
+		case !s.canAct(c.inst) && c.inst.role == cib.RolePromoted:
+			role = cib.RolePromoted
+			promoted++
+			perNode[c.node.idx]++
+		case !s.canAct(c.inst):
+			role = c.inst.role
+		case !c.ok || c.score < 0:
+		case c.inst.targetRole == cib.RoleUnpromoted:
+		case !s.quorate && s.quorumPolicy == policyDemote:
+		case !s.quorate && s.quorumPolicy == policyFreeze && c.inst.role != cib.RolePromoted:
+		case promoted < r.promotedMax && perNode[c.node.idx] < r.promotedNodeMax:
+			role = cib.RolePromoted
+			promoted++
+			perNode[c.node.idx]++
+		}
+		setRole(c.inst, role)
+	}
+}
+
+func setRole(r *resource, role cib.Role) {
+	r.nextRole = role
+	for _, ch := range r.children {
+		setRole(ch, role)
+	}
+}
+
+// promotionScore sums what makes an instance on n worth promoting; ok is
+// false when nothing at all speaks for promoting it there.
+func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, bool) {
+	var total cib.Score
+	ok := false
+	for _, p := range inst.primitives() {
+		names := []string{"master-" + p.id, "master-" + p.confID, "promotion-" + p.confID}
+		for _, name := range names {
+			if v, found := n.attrs[name]; found {
+				if w, err := cib.ParseScore(v); err == nil {
+					total = total.Add(w)
+					ok = true
+				}
+				break
+			}
+		}
+		if p.allowed[n.idx].in && p.allowed[n.idx].w < 0 {
+			total = total.Add(p.allowed[n.idx].w)
+		}
+	}
+	if clone.promoLoc != nil && clone.promoLoc[n.idx].in {
+		total = total.Add(clone.promoLoc[n.idx].w)
+		ok = true
+	}
+	for _, co := range clone.asPrimary {
+		if co.primRole != cib.RolePromoted || co.dependent.assigned == nil {
+			continue
+		}
+		if nodeValue(co.dependent.assigned, co.nodeAttr) == nodeValue(n, co.nodeAttr) {
+			total = total.Add(co.score)
+			ok = true
+		}
+	}
+	for _, co := range clone.asDependent {
+		if co.depRole != cib.RolePromoted {
+			continue
+		}
+		hit := false
+		for _, m := range co.primary.primitives() {
+			if m.assigned != nil && nodeValue(m.assigned, co.nodeAttr) == nodeValue(n, co.nodeAttr) &&
+				(co.primRole == cib.RoleUnknown || m.nextRole == co.primRole) {
+				hit = true
+			}
+		}
+		switch {
+		case hit && co.score < cib.Infinity:
+			total = total.Add(co.score)
+			ok = true
+		case !hit && co.score >= cib.Infinity:
+			total = total.Add(-cib.Infinity)
+		}
+	}
+	return total, ok
+}
+
+// instanceNumberOf is an instance's number within its clone.
+func instanceNumberOf(r *resource) int {
+	n, _ := strconv.Atoi(instanceNumber(r.id))
+	return n
+}

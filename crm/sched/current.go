@@ -1,0 +1,128 @@
+package sched
+
+import (
+	"github.com/hakit/hakit/crm/cib"
+)
+
+// table is a resource's node scores, indexed by node.idx. An entry that is
+// not in the table is a node the resource may not even consider (an
+// asymmetric cluster's node no location constraint allows).
+type table []entry
+
+type entry struct {
+	w  cib.Score
+	in bool
+}
+
+func newTable(n int) table { return make(table, n) }
+
+func (t table) clone() table { return append(table(nil), t...) }
+
+func (t table) add(i int, w cib.Score) {
+	if !t[i].in {
+		t[i] = entry{w: w, in: true}
+		return
+	}
+	t[i].w = t[i].w.Add(w)
+}
+
+// anyAvailable is pcmk__any_node_available: some node in the table can run
+// resources and has a non-negative score.
+func (s *scheduler) anyAvailable(t table) bool {
+	for i, e := range t {
+		if e.in && e.w >= 0 && s.nodes[i].available() {
+			return true
+		}
+	}
+	return false
+}
+
+// unpackStatus reads where each primitive runs now from the operation
+// history of every node whose history counts: online nodes, and unclean
+// ones (what ran there still runs until the node is fenced). A cleanly
+// stopped node runs nothing.
+func (s *scheduler) unpackStatus() error {
+	if s.c.Status == nil {
+		return nil
+	}
+	for _, ns := range s.c.Status.NodeStates {
+		n := s.byKey[ns.Uname]
+		if n == nil {
+			n = s.byKey[ns.ID]
+		}
+		if n == nil || !(n.online || n.unclean) {
+			continue
+		}
+		for _, r := range s.top {
+			s.unpackOn(n, r)
+		}
+	}
+	return nil
+}
+
+func (s *scheduler) unpackOn(n *node, r *resource) {
+	switch r.kind {
+	case rscPrimitive:
+		s.record(n, r, s.c.History(n.name, r.id))
+	case rscGroup:
+		for _, ch := range r.children {
+			s.unpackOn(n, ch)
+		}
+	case rscClone:
+		if !r.anonymous {
+			for _, inst := range r.children {
+				s.unpackOn(n, inst)
+			}
+			return
+		}
+		// An anonymous clone's history is under the configured ids; the
+		// instance that holds it is the first one not yet active anywhere.
+		hist := map[string]cib.History{}
+		any := false
+		for _, p := range r.children[0].primitives() {
+			h := s.c.History(n.name, p.confID)
+			if h.State.Active() {
+				any = true
+			}
+			hist[p.confID] = h
+		}
+		if !any {
+			return
+		}
+		for _, inst := range r.children {
+			if inst.active() {
+				continue
+			}
+			for _, p := range inst.primitives() {
+				s.record(n, p, hist[p.confID])
+			}
+			return
+		}
+		s.warnf("clone %s: more instances active than clone-max (%d); the one on %s is not tracked", r.id, r.cloneMax, n.name)
+	}
+}
+
+func (s *scheduler) record(n *node, p *resource, h cib.History) {
+	if !h.State.Active() {
+		return
+	}
+	role := cib.RoleStarted
+	if h.State == cib.StatePromoted || (h.State == cib.StateFailed && h.Role == cib.RolePromoted) {
+		role = cib.RolePromoted
+	}
+	if h.State == cib.StateFailed {
+		p.failed = true
+		if h.Last != nil && h.Last.Operation == "stop" && !(s.stonithEnabled && s.haveStonith) {
+			// A failed stop without fencing: nothing can be done safely.
+			p.blocked = true
+		}
+	}
+	if n.maint {
+		p.blocked = true // a maintenance node's resources are left alone
+	}
+	p.running = append(p.running, n)
+	p.runRoles = append(p.runRoles, role)
+	if len(p.running) == 1 {
+		p.role = role
+	}
+}
