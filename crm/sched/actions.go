@@ -175,7 +175,7 @@ func (s *scheduler) createActions() error {
 	s.actions = g
 	var fences []*Action
 	for _, n := range s.nodes {
-		if n.unclean && s.stonithEnabled && s.haveStonith {
+		if n.unclean && s.fenceable() {
 			n.fenced = true
 			fences = append(fences, g.add(n.name, "", TaskFence, n.name, 0))
 		}
@@ -202,6 +202,24 @@ func (s *scheduler) createActions() error {
 	}
 	for _, p := range s.prims {
 		s.primitiveActions(g, p, restart[p])
+	}
+	// Anonymous instances share one history per node: a stop of one
+	// instance must finish before another starts on the same node.
+	for _, insts := range s.insts {
+		if len(insts) < 2 || insts[0].unique {
+			continue
+		}
+		for _, a := range insts {
+			for _, stop := range g.of(a, TaskStop) {
+				for _, b := range insts {
+					for _, start := range g.of(b, TaskStart) {
+						if a != b && start.Node == stop.Node {
+							g.edge(stop, start)
+						}
+					}
+				}
+			}
+		}
 	}
 	// Probes: a resource is first looked for on every online node that has
 	// no record of it.

@@ -12,7 +12,9 @@ import (
 // Pacemaker does before assigning anything.
 func (s *scheduler) applyStickiness() error {
 	for _, p := range s.prims {
-		if p.managed && p.stickiness != 0 && len(p.running) == 1 {
+		// Pacemaker 2.1 never applies a negative stickiness (crm_simulate
+		// shows the current node's score unchanged), so neither do we.
+		if p.managed && p.stickiness > 0 && len(p.running) == 1 {
 			n := p.running[0]
 			if p.allowed[n.idx].in || s.symmetric {
 				p.allowed.add(n.idx, p.stickiness)
@@ -33,9 +35,7 @@ func (s *scheduler) applyStickiness() error {
 			if fc <= 0 || p.threshold.Sub(fc) > 0 {
 				continue
 			}
-			ban := func(*node) (cib.Score, bool) { return -cib.Infinity, true }
 			only := func(m *node) (cib.Score, bool) { return -cib.Infinity, m == n }
-			_ = ban
 			if p.unique {
 				p.allowed.add(n.idx, -cib.Infinity)
 			} else {
@@ -56,39 +56,11 @@ func (s *scheduler) assignAll() error {
 			r.nextRole = cib.RoleStopped
 		}
 	}
-	sortNodes := slices.Clone(s.nodes)
-	weights := map[*resource]table{}
-	for _, r := range order {
-		weights[r] = s.mergeWeights(r, r.id, nil, "#uname", 1, mergeInit|mergeForward)
-	}
-	slices.SortStableFunc(order, func(a, b *resource) int {
-		if c := cmpScoreDesc(a.priority, b.priority); c != 0 {
-			return c
-		}
-		wa, wb := -cib.Infinity, -cib.Infinity
-		if n := a.currentNode(); n != nil && weights[a][n.idx].in {
-			wa = weights[a][n.idx].w
-		}
-		if n := b.currentNode(); n != nil && weights[b][n.idx].in {
-			wb = weights[b][n.idx].w
-		}
-		if c := cmpScoreDesc(wa, wb); c != 0 {
-			return c
-		}
-		for _, n := range sortNodes {
-			wa, wb := -cib.Infinity, -cib.Infinity
-			if weights[a][n.idx].in {
-				wa = weights[a][n.idx].w
-			}
-			if weights[b][n.idx].in {
-				wb = weights[b][n.idx].w
-			}
-			if c := cmpScoreDesc(wa, wb); c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
+	// With the default placement strategy Pacemaker assigns resources in
+	// configuration order, higher priority first (its unpack sorts them by
+	// priority; the finer comparison of current and best scores applies only
+	// to the utilization-based strategies, which hakit does not implement).
+	slices.SortStableFunc(order, func(a, b *resource) int { return cmpScoreDesc(a.priority, b.priority) })
 	for _, r := range order {
 		s.allocate(r, nil)
 	}

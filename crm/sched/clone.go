@@ -32,7 +32,9 @@ func (s *scheduler) allocateClone(r *resource) {
 	}
 	insts := slices.Clone(r.children)
 	slices.SortStableFunc(insts, func(a, b *resource) int {
-		aa, ba := s.instanceHome(r, a), s.instanceHome(r, b)
+		// Instances that can stay where they run (even failed ones, which
+		// are recovered in place) are placed first.
+		aa, ba := s.currentUsable(r, a), s.currentUsable(r, b)
 		switch {
 		case aa != nil && ba == nil:
 			return -1
@@ -49,6 +51,16 @@ func (s *scheduler) allocateClone(r *resource) {
 	}
 	r.allocating = false
 	r.provisional = false
+}
+
+// currentUsable is the node an instance runs on when that node could keep
+// it; nil otherwise.
+func (s *scheduler) currentUsable(clone, inst *resource) *node {
+	n := inst.currentNode()
+	if n == nil || !n.available() || !clone.allowed[n.idx].in || inst.orphan {
+		return nil
+	}
+	return n
 }
 
 // instanceHome is the node an instance runs on now when it could stay
@@ -100,7 +112,7 @@ func (s *scheduler) distribute(r *resource, insts []*resource) {
 		if !inst.provisional {
 			continue
 		}
-		if allocated >= max || !s.canAct(r) && inst.currentNode() == nil {
+		if allocated >= max || inst.orphan || !s.canAct(r) && inst.currentNode() == nil {
 			for _, p := range inst.primitives() {
 				p.nextRole = cib.RoleStopped
 			}

@@ -1,6 +1,8 @@
 package sched
 
 import (
+	"strconv"
+
 	"github.com/hakit/hakit/crm/cib"
 )
 
@@ -57,7 +59,23 @@ func (s *scheduler) unpackStatus() error {
 			s.unpackOn(n, r)
 		}
 	}
+	// What runs on an unclean node that cannot be fenced stays there as
+	// far as the cluster knows: starting it elsewhere could run it twice.
+	for _, p := range s.prims {
+		for _, n := range p.running {
+			if n.unclean && !s.fenceable() {
+				p.blocked = true
+			}
+		}
+	}
 	return nil
+}
+
+// fenceable reports whether unclean nodes can be fenced: fencing is on,
+// a device is configured, and this partition has quorum (or ignores its
+// loss), as Pacemaker requires.
+func (s *scheduler) fenceable() bool {
+	return s.stonithEnabled && s.haveStonith && (s.quorate || s.quorumPolicy == policyIgnore)
 }
 
 func (s *scheduler) unpackOn(n *node, r *resource) {
@@ -98,7 +116,19 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 			}
 			return
 		}
-		s.warnf("clone %s: more instances active than clone-max (%d); the one on %s is not tracked", r.id, r.cloneMax, n.name)
+		// More active than clone-max: an orphan instance, stopped.
+		inst, err := s.build(r.childConf, r, ":"+strconv.Itoa(len(r.children)))
+		if err != nil || inst == nil {
+			s.warnf("clone %s: an instance beyond clone-max on %s cannot be tracked: %v", r.id, n.name, err)
+			return
+		}
+		inst.orphan = true
+		r.children = append(r.children, inst)
+		for _, p := range inst.primitives() {
+			p.orphan = true
+			p.nextRole = cib.RoleStopped
+			s.record(n, p, hist[p.confID])
+		}
 	}
 }
 
@@ -112,9 +142,14 @@ func (s *scheduler) record(n *node, p *resource, h cib.History) {
 	}
 	if h.State == cib.StateFailed {
 		p.failed = true
-		if h.Last != nil && h.Last.Operation == "stop" && !(s.stonithEnabled && s.haveStonith) {
-			// A failed stop without fencing: nothing can be done safely.
-			p.blocked = true
+		if h.Last != nil && h.Last.Operation == "stop" {
+			if s.stonithEnabled {
+				// The node may still run it: only fencing makes it safe.
+				n.unclean = true
+			} else {
+				// A failed stop without fencing: nothing can be done safely.
+				p.blocked = true
+			}
 		}
 	}
 	if n.maint {

@@ -62,6 +62,10 @@ type resource struct {
 	instanceCount []int
 	promoLoc      table
 	inherited     bool
+	// childConf is a clone's configured child, from which orphans are
+	// built; orphan marks an instance beyond clone-max found running.
+	childConf cib.Resource
+	orphan    bool
 }
 
 func (r *resource) isPrimitive() bool { return r.kind == rscPrimitive }
@@ -237,6 +241,7 @@ func (s *scheduler) build(cr cib.Resource, parent *resource, suffix string) (*re
 			return nil, wrap("promoted-node-max", err)
 		}
 		r.instanceCount = make([]int, len(s.nodes))
+		r.childConf = cr.Child
 		if cr.Child == nil {
 			return r, nil
 		}

@@ -242,11 +242,14 @@ func (s *scheduler) nodeStatus(n *node, ns *cib.NodeState) {
 	case inCCM && crmd && ns.Join == "member":
 		n.online = true
 	case inCCM && crmd:
-		// Up but not yet joined.
-		n.pending = ns.Join == "pending" || ns.Join == "" || ns.Join == "banned"
-		if ns.Join == "down" && expectedUp && s.stonithEnabled {
-			n.unclean = true
-			n.pending = false
+		// Up but not yet joined: Pacemaker calls it pending only when
+		// fencing is on; without fencing it is simply not online.
+		if s.stonithEnabled {
+			n.pending = ns.Join == "pending" || ns.Join == "" || ns.Join == "banned"
+			if ns.Join == "down" && expectedUp {
+				n.unclean = true
+				n.pending = false
+			}
 		}
 	case !inCCM && !expectedUp:
 		// Cleanly down.

@@ -2,16 +2,18 @@ package sched
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hakit/hakit/crm/cib"
 )
 
-// Apply returns a copy of c whose status section records the transition
-// in r as having succeeded, as `crm_simulate -S` does: fenced nodes are
-// down with no history; on every online node each primitive's history says
-// where it runs (a start, plus a promote when promoted) or that it does not
-// (a probe that found it stopped). Fail counts and other transient
-// attributes are kept. c is not changed.
+// Apply returns a copy of c whose status section records every action of
+// r as having succeeded, as `crm_simulate -S` does: each action appends an
+// operation result to the history of the resource on its node (a start,
+// stop, promote or demote with rc 0; a probe finding the resource stopped;
+// a recurring monitor finding it in its role), and a fenced node leaves the
+// membership with its history and transient attributes cleared. Fail counts
+// are kept, as the cluster keeps them. c is not changed.
 //
 // Scheduling Apply's result again is the scheduler's fixed-point check:
 // nothing should be left to do.
@@ -20,67 +22,103 @@ func Apply(c *cib.CIB, r *Result) *cib.CIB {
 	if out.Status == nil {
 		out.Status = &cib.Status{}
 	}
-	final := map[string]map[string]Instance{} // node → history id → instance
-	for _, in := range r.Final {
-		id := in.ID
-		if in.Clone != "" && isAnonymous(c, in.Clone) {
-			id = in.Primitive
-		}
-		if final[in.Node] == nil {
-			final[in.Node] = map[string]Instance{}
-		}
-		final[in.Node][id] = in
+	ids := map[string]string{}
+	for _, n := range r.Nodes {
+		ids[n.Name] = n.ID
 	}
-	state := map[string]NodeState{}
-	for _, n := range r.FinalNodes {
-		state[n.Name] = n.State
-	}
-	prims := primitivesOf(c)
-	call := 1000
-	for _, n := range r.FinalNodes {
-		ns := findNodeState(out, n.Name, n.ID)
-		if n.State == NodeOffline || n.State == NodeUnclean || n.State == NodePending {
-			if ns != nil && wasFenced(r, n.Name) {
-				ns.InCCM, ns.Crmd, ns.Join, ns.Expected = "false", "offline", "down", "down"
-				ns.LRM = nil
-				ns.Transient = nil
-			}
+	call := 0
+	for _, ns := range out.Status.NodeStates {
+		if ns.LRM == nil {
 			continue
 		}
+		for _, res := range ns.LRM.Resources {
+			for _, op := range res.Ops {
+				call = max(call, op.CallID)
+			}
+		}
+	}
+	prims := map[string]*cib.Primitive{}
+	for _, p := range primitivesOf(c) {
+		prims[p.ID] = p
+	}
+	promoted := map[string]bool{} // instance\x00node promoted after the transition
+	for _, in := range r.Final {
+		if in.Role == cib.RolePromoted {
+			promoted[in.ID+"\x00"+in.Node] = true
+		}
+	}
+	for _, a := range r.Actions {
+		if a.Task == TaskFence {
+			ns := findNodeState(out, a.Node, ids[a.Node])
+			if ns == nil {
+				// Never seen before the fencing: now known to be down.
+				out.Status.NodeStates = append(out.Status.NodeStates, cib.NodeState{ID: ids[a.Node], Uname: a.Node})
+				ns = &out.Status.NodeStates[len(out.Status.NodeStates)-1]
+			}
+			ns.InCCM, ns.Crmd, ns.Join, ns.Expected = "false", "offline", "down", "down"
+			ns.LRM, ns.Transient = nil, nil
+			continue
+		}
+		p := prims[a.Primitive]
+		if p == nil {
+			continue
+		}
+		ns := findNodeState(out, a.Node, ids[a.Node])
 		if ns == nil {
-			out.Status.NodeStates = append(out.Status.NodeStates, cib.NodeState{ID: n.ID, Uname: n.Name,
+			out.Status.NodeStates = append(out.Status.NodeStates, cib.NodeState{ID: ids[a.Node], Uname: a.Node,
 				InCCM: "true", Crmd: "online", Join: "member", Expected: "member"})
 			ns = &out.Status.NodeStates[len(out.Status.NodeStates)-1]
 		}
-		lrm := &cib.LRM{ID: n.ID}
-		if ns.LRM != nil {
-			lrm.ID = ns.LRM.ID
+		if ns.LRM == nil {
+			ns.LRM = &cib.LRM{ID: ns.ID}
 		}
-		for _, p := range prims {
-			for _, id := range historyIDs(c, p) {
-				res := cib.LRMResource{ID: id, Class: p.Class, Provider: p.Provider, Type: p.Type}
-				op := func(task string, rc int, interval int64) cib.LRMOp {
-					call++
-					key := fmt.Sprintf("%s_%s_%d", id, task, interval)
-					return cib.LRMOp{ID: key, OperationKey: key, Operation: task, CallID: call, RCCode: rc,
-						IntervalMS: interval, OnNode: n.Name,
-						TransitionKey: fmt.Sprintf("1:1:%d:00000000-0000-0000-0000-000000000000", rc)}
-				}
-				if in, ok := final[n.Name][id]; ok {
-					res.Ops = append(res.Ops, op("start", cib.RCOK, 0))
-					if in.Role == cib.RolePromoted {
-						res.Ops = append(res.Ops, op("promote", cib.RCOK, 0))
-					}
-				} else {
-					res.Ops = append(res.Ops, op("monitor", cib.RCNotRunning, 0))
-				}
-				res.Ops[len(res.Ops)-1].ID = id + "_last_0"
-				lrm.Resources = append(lrm.Resources, res)
+		hid := a.Resource
+		if _, cl := cloneOf(c, p.ID); cl != nil && isAnonymous(c, cl.ID) {
+			hid = p.ID
+		}
+		var res *cib.LRMResource
+		for i := range ns.LRM.Resources {
+			if ns.LRM.Resources[i].ID == hid {
+				res = &ns.LRM.Resources[i]
 			}
 		}
-		ns.LRM = lrm
+		if res == nil {
+			ns.LRM.Resources = append(ns.LRM.Resources, cib.LRMResource{ID: hid, Class: p.Class, Provider: p.Provider, Type: p.Type})
+			res = &ns.LRM.Resources[len(ns.LRM.Resources)-1]
+		}
+		rc := cib.RCOK
+		switch {
+		case a.Task == TaskMonitor && a.Interval == 0:
+			rc = cib.RCNotRunning
+		case a.Task == TaskMonitor && promoted[a.Resource+"\x00"+a.Node]:
+			rc = cib.RCRunningPromoted
+		}
+		call++
+		iv := a.Interval.Milliseconds()
+		key := fmt.Sprintf("%s_%s_%d", hid, a.Task, iv)
+		id := hid + "_last_0"
+		if iv > 0 {
+			id = key
+		}
+		op := cib.LRMOp{ID: id, OperationKey: key, Operation: string(a.Task), CallID: call, RCCode: rc,
+			IntervalMS: iv, OnNode: a.Node,
+			TransitionKey: fmt.Sprintf("%d:0:%d:00000000-0000-0000-0000-000000000000", a.ID, rc)}
+		// Like the executor, keep one record per id: the newest.
+		res.Ops = slices.DeleteFunc(res.Ops, func(o cib.LRMOp) bool { return o.ID == id })
+		res.Ops = append(res.Ops, op)
 	}
 	return out
+}
+
+// cloneOf finds the clone a primitive is in, if any.
+func cloneOf(c *cib.CIB, id string) (cib.Resource, *cib.Clone) {
+	r, ancestors := c.Resource(id)
+	for _, a := range ancestors {
+		if cl, ok := a.(*cib.Clone); ok {
+			return r, cl
+		}
+	}
+	return r, nil
 }
 
 func wasFenced(r *Result, name string) bool {

@@ -1,0 +1,305 @@
+package sched
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hakit/hakit/crm/cib"
+	"github.com/hakit/hakit/crm/crmsh"
+)
+
+// world describes a cluster's status for a hand-written case: each node's
+// state and what runs on it.
+type world struct {
+	nodes   []string          // "n1", "n2", ...
+	state   map[string]string // node → up (default), down, lost (unclean), absent
+	attrs   map[string]map[string]string
+	running map[string][]string // node → history ids running there ("id" or "id=promoted" or "id=failed")
+	quorum  string              // have-quorum; default "1"
+}
+
+func (w world) cib(t testing.TB, conf string) *cib.CIB {
+	t.Helper()
+	c, err := crmsh.ApplyText(crmsh.Empty(), conf)
+	if err != nil {
+		t.Fatalf("crm text: %v", err)
+	}
+	q := w.quorum
+	if q == "" {
+		q = "1"
+	}
+	// Without a feature set Pacemaker reads fail counts the pre-2.0 way.
+	c.Extra.Attrs = append(c.Extra.Attrs, cib.Attr{Name: "have-quorum", Value: q},
+		cib.Attr{Name: "crm_feature_set", Value: genFeatureSet})
+	c.Status = &cib.Status{}
+	call := 10
+	for i, name := range w.nodes {
+		id := fmt.Sprint(i + 1)
+		c.Config.Nodes = append(c.Config.Nodes, cib.Node{ID: id, Uname: name})
+		ns := cib.NodeState{ID: id, Uname: name, InCCM: "true", Crmd: "online", Join: "member", Expected: "member"}
+		switch w.state[name] {
+		case "absent":
+			continue
+		case "down":
+			ns.InCCM, ns.Crmd, ns.Join, ns.Expected = "false", "offline", "down", "down"
+		case "lost":
+			ns.InCCM, ns.Crmd, ns.Join = "false", "offline", "down"
+		}
+		if len(w.attrs[name]) > 0 {
+			set := cib.NVSet{ID: "status-" + id}
+			keys := make([]string, 0, len(w.attrs[name]))
+			for k := range w.attrs[name] {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				set.Pairs = append(set.Pairs, cib.NVPair{ID: "status-" + id + "-" + k, Name: k, Value: w.attrs[name][k]})
+			}
+			ns.Transient = &cib.TransientAttributes{ID: id, Sets: []cib.NVSet{set}}
+		}
+		lrm := &cib.LRM{ID: id}
+		for _, spec := range w.running[name] {
+			rid, how, _ := strings.Cut(spec, "=")
+			p := primitiveByHistoryID(c, rid)
+			if p == nil {
+				t.Fatalf("running %s: no such primitive", rid)
+			}
+			res := cib.LRMResource{ID: rid, Class: p.Class, Provider: p.Provider, Type: p.Type}
+			add := func(task string, rc int, interval int64, expect int) {
+				call++
+				// The digests crm_simulate records for a parameterless agent,
+				// so that it sees an unchanged definition (see gen_test.go).
+				digest := genDigestNoParams
+				if interval > 0 {
+					digest = genDigestMonitor
+				}
+				res.Ops = append(res.Ops, cib.LRMOp{ID: fmt.Sprintf("%s_%s_%d", rid, task, interval),
+					OperationKey: fmt.Sprintf("%s_%s_%d", rid, task, interval), Operation: task, CallID: call,
+					RCCode: rc, IntervalMS: interval, OnNode: name,
+					TransitionKey: fmt.Sprintf("1:1:%d:00000000-0000-0000-0000-000000000000", expect),
+					Extra: cib.Extra{Attrs: []cib.Attr{{Name: "op-digest", Value: digest}}}})
+			}
+			add("start", 0, 0, 0)
+			switch how {
+			case "promoted":
+				add("promote", 0, 0, 0)
+			case "failed":
+				add("monitor", 1, 10000, 0)
+			}
+			lrm.Resources = append(lrm.Resources, res)
+		}
+		ns.LRM = lrm
+		c.Status.NodeStates = append(c.Status.NodeStates, ns)
+	}
+	if err := c.Validate().Err(); err != nil {
+		t.Fatalf("case CIB does not validate: %v", err)
+	}
+	return c
+}
+
+func primitiveByHistoryID(c *cib.CIB, id string) *cib.Primitive {
+	base, _, _ := strings.Cut(id, ":")
+	r, _ := c.Resource(base)
+	p, _ := r.(*cib.Primitive)
+	return p
+}
+
+// where renders a placement compactly: "vip@n1 httpd@n1 ping@n1,n2 drbd@n1,n2*n1".
+func where(p Placement) string {
+	keys := make([]string, 0, len(p.Resources))
+	for k := range p.Resources {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		rp := p.Resources[k]
+		s := k + "@" + strings.Join(rp.Nodes, ",")
+		if len(rp.Promoted) > 0 {
+			s += "*" + strings.Join(rp.Promoted, ",")
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
+}
+
+const pair = "property stonith-enabled=false\nproperty no-quorum-policy=ignore\n"
+
+var schedCases = []struct {
+	name  string
+	conf  string
+	world world
+	want  string   // the placement after the transition
+	tasks []string // if set, the non-probe actions, "task rsc node", in order
+}{
+	{
+		name:  "a location preference places a new resource",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation l vip 100: n2",
+		world: world{nodes: []string{"n1", "n2"}},
+		want:  "vip@n2",
+	},
+	{
+		name:  "stickiness equal to the preference keeps a resource where it runs",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation l vip 100: n1\nrsc_defaults resource-stickiness=100",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n2": {"vip"}}},
+		want:  "vip@n2",
+	},
+	{
+		name:  "stickiness below the preference lets it fail back",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation l vip 100: n1\nrsc_defaults resource-stickiness=50",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n2": {"vip"}}},
+		want:  "vip@n1",
+		tasks: []string{"stop vip n2", "start vip n1"},
+	},
+	{
+		name:  "+INFINITY plus -INFINITY is -INFINITY",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation a vip inf: n1\nlocation b vip -inf: n1",
+		world: world{nodes: []string{"n1", "n2"}},
+		want:  "vip@n2",
+	},
+	{
+		name:  "a standby node runs nothing",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"standby": "on"}}, running: map[string][]string{"n1": {"vip"}}},
+		want:  "vip@n2",
+		tasks: []string{"stop vip n1", "start vip n2"},
+	},
+	{
+		name:  "migration-threshold reached bans the node",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy meta migration-threshold=2\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "2"}}, running: map[string][]string{"n1": {"vip=failed"}}},
+		want:  "vip@n2",
+	},
+	{
+		name:  "below migration-threshold a failed resource recovers in place",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy meta migration-threshold=3\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed"}}},
+		want:  "vip@n1",
+		tasks: []string{"stop vip n1", "start vip n1"},
+	},
+	{
+		name:  "target-role=Stopped stops it, and what is ordered after it",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy meta target-role=Stopped\nprimitive web ocf:pacemaker:Dummy\norder o Mandatory: vip web",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip", "web"}}},
+		want:  "vip@ web@",
+		tasks: []string{"stop web n1", "stop vip n1"},
+	},
+	{
+		name:  "an unmanaged resource stays on a standby node",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy meta is-managed=false",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"standby": "on"}}, running: map[string][]string{"n1": {"vip"}}},
+		want:  "vip@n1",
+		tasks: []string{},
+	},
+	{
+		name:  "a group runs together, in order",
+		conf:  pair + "primitive a ocf:pacemaker:Dummy\nprimitive b ocf:pacemaker:Dummy\ngroup g a b\nlocation l g 10: n2",
+		world: world{nodes: []string{"n1", "n2"}},
+		want:  "a@n2 b@n2",
+		tasks: []string{"start a n2", "start b n2"},
+	},
+	{
+		name:  "clone-max limits the instances",
+		conf:  pair + "primitive p ocf:pacemaker:Dummy\nclone c p meta clone-max=2",
+		world: world{nodes: []string{"n1", "n2", "n3"}},
+		want:  "c@n1,n2",
+	},
+	{
+		name:  "the highest promotion score is promoted",
+		conf:  pair + "primitive s ocf:pacemaker:Stateful\nclone ms s meta promotable=true",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"master-s": "5"}, "n2": {"master-s": "10"}}},
+		want:  "ms@n1,n2*n2",
+	},
+	{
+		name:  "a vip follows the promoted instance",
+		conf:  pair + "primitive s ocf:pacemaker:Stateful\nclone ms s meta promotable=true\nprimitive vip ocf:pacemaker:Dummy\ncolocation v inf: vip ms:Promoted\norder o Mandatory: ms:promote vip:start",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"master-s": "10"}, "n2": {"master-s": "5"}}},
+		want:  "ms@n1,n2*n1 vip@n1",
+	},
+	{
+		name:  "no quorum with no-quorum-policy=stop stops everything",
+		conf:  "property stonith-enabled=false\nprimitive vip ocf:pacemaker:Dummy",
+		world: world{nodes: []string{"n1", "n2"}, quorum: "0", running: map[string][]string{"n1": {"vip"}}},
+		want:  "vip@",
+	},
+	{
+		name:  "no quorum with freeze keeps what runs and starts nothing",
+		conf:  "property stonith-enabled=false\nproperty no-quorum-policy=freeze\nprimitive vip ocf:pacemaker:Dummy\nprimitive web ocf:pacemaker:Dummy",
+		world: world{nodes: []string{"n1", "n2"}, quorum: "0", running: map[string][]string{"n1": {"vip"}}},
+		want:  "vip@n1 web@",
+	},
+	{
+		name:  "an opt-in cluster runs a resource only where allowed",
+		conf:  pair + "property symmetric-cluster=false\nprimitive vip ocf:pacemaker:Dummy\nprimitive web ocf:pacemaker:Dummy\nlocation l web 0: n2",
+		world: world{nodes: []string{"n1", "n2"}},
+		want:  "vip@ web@n2",
+	},
+	{
+		name:  "a lost node is fenced before its resource starts elsewhere",
+		conf:  "property stonith-enabled=true\nprimitive fence stonith:fence_dummy\nprimitive vip ocf:pacemaker:Dummy\nlocation l vip 100: n1\nlocation lf fence -inf: n1",
+		world: world{nodes: []string{"n1", "n2"}, state: map[string]string{"n1": "lost"}, running: map[string][]string{"n1": {"vip"}, "n2": {"fence"}}},
+		want:  "fence@n2 vip@n2",
+		tasks: []string{"fence n1 n1", "start vip n2"},
+	},
+	{
+		name:  "a negative colocation keeps two resources apart",
+		conf:  pair + "primitive a ocf:pacemaker:Dummy\nprimitive b ocf:pacemaker:Dummy\ncolocation apart -inf: b a\nlocation l a 10: n1\nlocation lb b 20: n1",
+		world: world{nodes: []string{"n1", "n2"}},
+		want:  "a@n2 b@n1", // b's stronger wish for n1 pushes a away, as in Pacemaker
+	},
+	{
+		name:  "a resource active on two nodes is stopped on both and started once",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nlocation l vip 10: n2",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip"}, "n2": {"vip"}}},
+		want:  "vip@n2",
+		tasks: []string{"stop vip n1", "stop vip n2", "start vip n2"},
+	},
+	{
+		name:  "stop-all-resources stops everything",
+		conf:  pair + "property stop-all-resources=true\nprimitive vip ocf:pacemaker:Dummy",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip"}}},
+		want:  "vip@",
+	},
+}
+
+func TestSchedule(t *testing.T) {
+	for _, tc := range schedCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.world.cib(t, tc.conf)
+			if dir := os.Getenv("HAKIT_SCHED_DUMP"); dir != "" {
+				b, _ := c.Marshal()
+				os.WriteFile(filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".xml"), b, 0o644)
+			}
+			res, err := Schedule(Input{CIB: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := where(res.Placement(c)); got != tc.want {
+				t.Errorf("placement %q, want %q", got, tc.want)
+			}
+			if tc.tasks != nil {
+				var got []string
+				for _, a := range res.Actions {
+					if a.Task == TaskMonitor {
+						continue
+					}
+					got = append(got, fmt.Sprintf("%s %s %s", a.Task, a.Resource, a.Node))
+				}
+				if !slices.Equal(got, tc.tasks) {
+					t.Errorf("actions %q, want %q", got, tc.tasks)
+				}
+			}
+			again, err := Schedule(Input{CIB: Apply(c, res)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range again.Actions {
+				t.Errorf("not a fixed point: after the transition, %s %s on %s", a.Task, a.Resource, a.Node)
+			}
+		})
+	}
+}
