@@ -17,11 +17,19 @@
 //	                                  prints ordered msgs/s, MB/s, p50/p99/max latency from send
 //	                                  to delivery, and checks that every node delivered every
 //	                                  message in the same order without gaps (--json: all of it)
+//	hactl configure --cib FILE.xml [-f FILE.crm | COMMAND...]
+//	                                  offline: apply crm shell configure commands to a CIB file
+//	                                  (created when missing); show prints it as crm shell text
+//	hactl simulate --cib FILE.xml [--format text|json]
+//	                                  offline: what the scheduler would do with this CIB, like
+//	                                  crm_simulate -S
 //
 // Exit status: 0 on success, 1 when hanode cannot be reached or refuses
 // (not quorate, outcome unknown), when kv get finds no key, when a
 // kv cas does not match, or when bench finds a node that missed a message
-// or delivered in another order; 2 on bad usage.
+// or delivered in another order, when configure or simulate finds the
+// input unreadable or invalid (configure then leaves the file untouched);
+// 2 on bad usage.
 package main
 
 import (
@@ -90,7 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
-	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr))
+	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr),
+		configureCmd(stdout, stderr), simulateCmd(stdout, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	wrapArgs(root)
 	root.SetArgs(args)

@@ -129,8 +129,9 @@ func (s *scheduler) allocatePrimitive(r *resource, prefer *node) *node {
 		s.assign(r, nil, true)
 	default:
 		s.chooseNode(r, prefer)
-		if !s.quorate && s.quorumPolicy == policyFreeze && r.assigned != nil && !slices.Contains(r.running, r.assigned) {
-			// Frozen: nothing starts without quorum.
+		if !s.quorate && s.quorumPolicy == policyFreeze && r.assigned != nil && len(r.running) == 0 {
+			// Frozen: what is not running does not start without quorum
+			// (what runs may still move: its role does not rise).
 			s.unassign(r)
 			s.assign(r, nil, true)
 		}
