@@ -2,6 +2,8 @@ package cib
 
 import (
 	"fmt"
+	"os"
+	"reflect"
 	"testing"
 )
 
@@ -188,6 +190,34 @@ func TestNodeStateMembership(t *testing.T) {
 	for _, tt := range tests {
 		if m, c, o := tt.ns.InMembership(), tt.ns.ControllerOnline(), tt.ns.Online(); m != tt.member || c != tt.ctl || o != tt.online {
 			t.Errorf("%+v: member %v controller %v online %v", tt.ns, m, c, o)
+		}
+	}
+}
+
+// Histories must agree with History for every resource on every node.
+func TestHistoriesMatchesHistory(t *testing.T) {
+	for _, name := range []string{"testdata/failed-history.xml", "testdata/drbd.xml", "testdata/reference.xml"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == nil {
+			continue
+		}
+		for _, ns := range c.Status.NodeStates {
+			all := c.Histories(ns.Uname)
+			if ns.LRM == nil {
+				continue
+			}
+			for _, r := range ns.LRM.Resources {
+				if got, want := all[r.ID], c.History(ns.Uname, r.ID); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %s %s: Histories %+v, History %+v", name, ns.Uname, r.ID, got, want)
+				}
+			}
 		}
 	}
 }

@@ -194,10 +194,9 @@ type History struct {
 // and remote or guest node containers. The node's own state is not
 // consulted: the caller combines History with NodeState.Online.
 func (c *CIB) History(node, rsc string) History {
-	var h History
 	ns := c.NodeState(node)
 	if ns == nil || ns.LRM == nil {
-		return h
+		return History{}
 	}
 	var ops []*LRMOp
 	for i := range ns.LRM.Resources {
@@ -209,6 +208,43 @@ func (c *CIB) History(node, rsc string) History {
 			ops = append(ops, &r.Ops[j])
 		}
 	}
+	return historyOf(ops)
+}
+
+// Histories is History for every resource with a record on node, by
+// resource id, in one pass over the node's history (History alone is a
+// scan per call, which a scheduler asking for every resource on every
+// node cannot afford).
+func (c *CIB) Histories(node string) map[string]History {
+	out := map[string]History{}
+	ns := c.NodeState(node)
+	if ns == nil || ns.LRM == nil {
+		return out
+	}
+	byID := map[string][]*LRMOp{}
+	var order []string
+	for i := range ns.LRM.Resources {
+		r := &ns.LRM.Resources[i]
+		if _, ok := byID[r.ID]; !ok {
+			order = append(order, r.ID)
+		}
+		for j := range r.Ops {
+			byID[r.ID] = append(byID[r.ID], &r.Ops[j])
+		}
+		if byID[r.ID] == nil {
+			byID[r.ID] = []*LRMOp{}
+		}
+	}
+	for _, id := range order {
+		out[id] = historyOf(byID[id])
+	}
+	return out
+}
+
+// historyOf reads one resource's operations (in document order) on one
+// node.
+func historyOf(ops []*LRMOp) History {
+	var h History
 	slices.SortStableFunc(ops, func(a, b *LRMOp) int {
 		ka, kb := callOrder(a), callOrder(b)
 		return cmp3(ka < kb, ka > kb)

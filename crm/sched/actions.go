@@ -235,7 +235,7 @@ func (s *scheduler) createActions() error {
 			if !p.unique {
 				name = p.confID
 			}
-			if s.c.History(n.name, name).State != cib.StateUnknown || slices.Contains(p.running, n) {
+			if s.history(n, name).State != cib.StateUnknown || slices.Contains(p.running, n) {
 				continue
 			}
 			if !p.unique && !s.probeOwner(p, n) {

@@ -71,6 +71,18 @@ func (s *scheduler) unpackStatus() error {
 	return nil
 }
 
+// history is the status section's record of resource id on n, read once
+// per node.
+func (s *scheduler) history(n *node, id string) cib.History {
+	if n.histories == nil {
+		n.histories = s.c.Histories(n.name)
+		if len(n.histories) == 0 && n.id != "" {
+			n.histories = s.c.Histories(n.id)
+		}
+	}
+	return n.histories[id]
+}
+
 // fenceable reports whether unclean nodes can be fenced: fencing is on,
 // a device is configured, and this partition has quorum (or ignores its
 // loss), as Pacemaker requires.
@@ -81,7 +93,7 @@ func (s *scheduler) fenceable() bool {
 func (s *scheduler) unpackOn(n *node, r *resource) {
 	switch r.kind {
 	case rscPrimitive:
-		s.record(n, r, s.c.History(n.name, r.id))
+		s.record(n, r, s.history(n, r.id))
 	case rscGroup:
 		for _, ch := range r.children {
 			s.unpackOn(n, ch)
@@ -98,7 +110,7 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 		hist := map[string]cib.History{}
 		any := false
 		for _, p := range r.children[0].primitives() {
-			h := s.c.History(n.name, p.confID)
+			h := s.history(n, p.confID)
 			if h.State.Active() {
 				any = true
 			}

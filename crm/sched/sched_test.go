@@ -81,7 +81,7 @@ func (w world) cib(t testing.TB, conf string) *cib.CIB {
 					OperationKey: fmt.Sprintf("%s_%s_%d", rid, task, interval), Operation: task, CallID: call,
 					RCCode: rc, IntervalMS: interval, OnNode: name,
 					TransitionKey: fmt.Sprintf("1:1:%d:00000000-0000-0000-0000-000000000000", expect),
-					Extra: cib.Extra{Attrs: []cib.Attr{{Name: "op-digest", Value: digest}}}})
+					Extra:         cib.Extra{Attrs: []cib.Attr{{Name: "op-digest", Value: digest}}}})
 			}
 			add("start", 0, 0, 0)
 			switch how {

@@ -49,13 +49,14 @@ type scheduler struct {
 
 // node is one cluster node.
 type node struct {
-	idx                         int
-	name, id                    string
-	online, standby, maint      bool
-	unclean, pending, shutdown  bool
-	attrs                       map[string]string
-	assigned                    int // resources assigned here so far (Pacemaker's num_resources)
-	fenced                      bool
+	idx                        int
+	name, id                   string
+	online, standby, maint     bool
+	unclean, pending, shutdown bool
+	attrs                      map[string]string
+	assigned                   int // resources assigned here so far (Pacemaker's num_resources)
+	fenced                     bool
+	histories                  map[string]cib.History
 }
 
 // available is pcmk__node_available: the node may run resources.
