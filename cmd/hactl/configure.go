@@ -171,6 +171,10 @@ func crmError(srcName string, err error) error {
 // name, then the directory synced so the rename itself is durable. An
 // existing file's mode is kept; perm is for a new one.
 func writeFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
+	// Replace what a symlink points to, not the link itself.
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		name = target
+	}
 	if fi, err := os.Stat(name); err == nil {
 		perm = fi.Mode().Perm()
 	}

@@ -129,7 +129,13 @@ func (s *scheduler) allocatePrimitive(r *resource, prefer *node) *node {
 		s.assign(r, nil, true)
 	default:
 		s.chooseNode(r, prefer)
-		if !s.quorate && s.quorumPolicy == policyFreeze && r.assigned != nil && len(r.running) == 0 {
+		frozenOut := len(r.running) == 0
+		if r.cloneParent() != nil {
+			// A clone instance is identified by where it runs: one that
+			// would start on another node is a new start.
+			frozenOut = !slices.Contains(r.running, r.assigned)
+		}
+		if !s.quorate && s.quorumPolicy == policyFreeze && r.assigned != nil && frozenOut {
 			// Frozen: what is not running does not start without quorum
 			// (what runs may still move: its role does not rise).
 			s.unassign(r)

@@ -175,12 +175,15 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 				return fmt.Errorf("rsc_location %s: rule %s: score: %w", l.ID, rule.ID, err)
 			}
 		}
-		var ruleErr error
+		warned := false
 		scorers = append(scorers, func(n *node) (cib.Score, bool) {
 			ok, err := rule.Eval(n.attrs)
 			if err != nil {
-				if ruleErr == nil {
-					ruleErr = err
+				// Not silently false: the admin is told the rule was not
+				// applied (date rules need a clock the scheduler lacks).
+				if !warned {
+					warned = true
+					s.warnf("rsc_location %s: rule %s cannot be evaluated and is not applied: %v", l.ID, rule.ID, err)
 				}
 				return 0, false
 			}
@@ -190,17 +193,18 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 			if rule.ScoreAttribute != "" {
 				v, found := n.attrs[rule.ScoreAttribute]
 				if !found {
-					return 0, false
+					// Pacemaker: a matching rule whose score attribute the
+					// node lacks bans the node.
+					return -cib.Infinity, true
 				}
 				w, err := cib.ParseScore(v)
 				if err != nil {
-					return 0, false
+					return 0, true // char2score reads garbage as 0
 				}
 				return w, true
 			}
 			return fixed, true
 		})
-		_ = ruleErr
 	}
 	for _, r := range targets {
 		for _, sc := range scorers {
@@ -286,9 +290,8 @@ func (s *scheduler) unpackColocation(c *cib.Colocation) error {
 		return nil
 	}
 	// A set chain: within a sequential set each resource follows the one
-	// before it; each set follows the last resource of the set before it
-	// (all of it, when that set is not sequential).
-	var prev []*resource
+	// before it; across sets, see below.
+	var prevSet, prevHeads []*resource
 	var prevRole cib.Role
 	for _, set := range c.Sets {
 		w := score
@@ -312,18 +315,32 @@ func (s *scheduler) unpackColocation(c *cib.Colocation) error {
 			if seq && i > 0 {
 				add(m, members[i-1], role, role, w)
 			}
-			if !seq || i == 0 {
-				for _, p := range prev {
-					add(m, p, role, prevRole, w)
+		}
+		// Between sets the earlier set follows the later one: its first
+		// member (all of it when not sequential) is placed with the later
+		// set's last member (all of it when that set is not sequential).
+		var heads []*resource
+		switch {
+		case !seq:
+			heads = members
+		case len(members) > 0:
+			heads = members[:1]
+		}
+		if prevSet != nil {
+			var tails []*resource
+			switch {
+			case !seq:
+				tails = members
+			case len(members) > 0:
+				tails = members[len(members)-1:]
+			}
+			for _, h := range prevHeads {
+				for _, t := range tails {
+					add(h, t, prevRole, role, w)
 				}
 			}
 		}
-		if seq && len(members) > 0 {
-			prev = members[len(members)-1:]
-		} else {
-			prev = members
-		}
-		prevRole = role
+		prevSet, prevHeads, prevRole = members, heads, role
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/hakit/hakit/crm/cib"
@@ -59,6 +60,7 @@ func (s *scheduler) unpackStatus() error {
 			s.unpackOn(n, r)
 		}
 	}
+	s.unpackOrphans()
 	// What runs on an unclean node that cannot be fenced stays there as
 	// far as the cluster knows: starting it elsewhere could run it twice.
 	for _, p := range s.prims {
@@ -104,6 +106,9 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 				s.unpackOn(n, inst)
 			}
 			return
+		}
+		if len(r.children) == 0 {
+			return // clone-max=0: nothing of it runs by configuration
 		}
 		// An anonymous clone's history is under the configured ids; the
 		// instance that holds it is the first one not yet active anywhere.
@@ -172,4 +177,56 @@ func (s *scheduler) record(n *node, p *resource, h cib.History) {
 	if len(p.running) == 1 {
 		p.role = role
 	}
+}
+
+// unpackOrphans finds resources the history shows active that the
+// configuration no longer has (deleted primitives, unique clone
+// instances beyond clone-max): Pacemaker stops them, and so does hakit.
+func (s *scheduler) unpackOrphans() {
+	known := map[string]bool{}
+	for _, p := range s.prims {
+		known[p.id] = true
+		known[p.confID] = true
+	}
+	for _, n := range s.nodes {
+		if !(n.online || n.unclean) {
+			continue
+		}
+		s.history(n, "")
+		ids := make([]string, 0, len(n.histories))
+		for id := range n.histories {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if known[id] || !n.histories[id].State.Active() {
+				continue
+			}
+			p := s.orphanPrimitive(n, id)
+			s.record(n, p, n.histories[id])
+		}
+	}
+}
+
+func (s *scheduler) orphanPrimitive(n *node, id string) *resource {
+	for _, p := range s.prims {
+		if p.orphan && p.id == id {
+			return p
+		}
+	}
+	prim := &cib.Primitive{ID: id}
+	if ns := s.c.NodeState(n.name); ns != nil && ns.LRM != nil {
+		for _, lr := range ns.LRM.Resources {
+			if lr.ID == id {
+				prim.Class, prim.Provider, prim.Type = lr.Class, lr.Provider, lr.Type
+			}
+		}
+	}
+	p := &resource{id: id, confID: id, kind: rscPrimitive, prim: prim, provisional: true,
+		allowed: newTable(len(s.nodes)), role: cib.RoleStopped, nextRole: cib.RoleStopped,
+		managed: !s.maintenance, unique: true, orphan: true, threshold: cib.Infinity}
+	s.prims = append(s.prims, p)
+	s.top = append(s.top, p)
+	s.insts[id] = append(s.insts[id], p)
+	return p
 }

@@ -303,3 +303,38 @@ func TestSchedule(t *testing.T) {
 		})
 	}
 }
+
+// Cases from review, each checked against crm_simulate 2.1.5 (the CIBs
+// are under testdata/cases; daterule is where hakit knowingly differs).
+func TestReviewedCases(t *testing.T) {
+	for _, tc := range []struct{ file, want, warning string }{
+		{"colocsets", "A@ B@ C@ D@", ""},            // sets (A B)(C D): the earlier set follows the later
+		{"colocsets2", "A@ B@ C@n1 D@n1", ""},       // so a disabled A stops nothing after it
+		{"orphanprim", "a@n1", ""},                  // a deleted primitive still running is stopped
+		{"orphanuniq", "c@n1,n2", ""},               // unique instances beyond clone-max are stopped
+		{"cm0min", "c@", ""},                        // clone-max=0 runs nothing (and does not panic)
+		{"daterule", "a@n1", "cannot be evaluated"}, // Pacemaker: stopped by the date rule; see DEVIATIONS.md
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			name := filepath.Join("testdata", "cases", tc.file+".xml")
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := cib.Parse(name, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Schedule(Input{CIB: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := where(res.Placement(c)); got != tc.want {
+				t.Errorf("placement %q, want %q", got, tc.want)
+			}
+			if tc.warning != "" && !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) }) {
+				t.Errorf("no warning containing %q in %q", tc.warning, res.Warnings)
+			}
+		})
+	}
+}
