@@ -30,6 +30,9 @@ func (s *scheduler) allocateClone(r *resource) {
 		}
 		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback|mergePositive)
 	}
+	if r.promotable {
+		s.addPromotionScores(r)
+	}
 	insts := slices.Clone(r.children)
 	slices.SortStableFunc(insts, func(a, b *resource) int {
 		// Instances that can stay where they run (even failed ones, which
@@ -43,7 +46,8 @@ func (s *scheduler) allocateClone(r *resource) {
 		case aa != nil && ba != nil:
 			return cmpScoreDesc(r.allowed[aa.idx].w, r.allowed[ba.idx].w)
 		}
-		return 0
+		// Then the instance with the better best node goes first.
+		return cmpScoreDesc(s.bestScore(a), s.bestScore(b))
 	})
 	s.distribute(r, insts)
 	if r.promotable {
@@ -267,15 +271,9 @@ func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, b
 	var total cib.Score
 	ok := false
 	for _, p := range inst.primitives() {
-		names := []string{"master-" + p.id, "master-" + p.confID, "promotion-" + p.confID}
-		for _, name := range names {
-			if v, found := n.attrs[name]; found {
-				if w, err := cib.ParseScore(v); err == nil {
-					total = total.Add(w)
-					ok = true
-				}
-				break
-			}
+		if w, found := masterScore(p, n); found {
+			total = total.Add(w)
+			ok = true
 		}
 		if p.allowed[n.idx].in && p.allowed[n.idx].w < 0 {
 			total = total.Add(p.allowed[n.idx].w)
@@ -290,8 +288,7 @@ func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, b
 			continue
 		}
 		if nodeValue(co.dependent.assigned, co.nodeAttr) == nodeValue(n, co.nodeAttr) {
-			total = total.Add(co.score)
-			ok = true
+			total = total.Add(co.score) // adjusts, but does not make a candidate
 		}
 	}
 	for _, co := range clone.asDependent {
@@ -308,7 +305,6 @@ func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, b
 		switch {
 		case hit && co.score < cib.Infinity:
 			total = total.Add(co.score)
-			ok = true
 		case !hit && co.score >= cib.Infinity:
 			total = total.Add(-cib.Infinity)
 		}
@@ -320,4 +316,64 @@ func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, b
 func instanceNumberOf(r *resource) int {
 	n, _ := strconv.Atoi(instanceNumber(r.id))
 	return n
+}
+
+// bestScore is an instance's highest score on an available node (its
+// first primitive's, for a group instance).
+func (s *scheduler) bestScore(inst *resource) cib.Score {
+	p := inst
+	if ps := inst.primitives(); len(ps) > 0 {
+		p = ps[0]
+	}
+	best := -cib.Infinity
+	for i, e := range p.allowed {
+		if e.in && s.nodes[i].available() && e.w > best {
+			best = e.w
+		}
+	}
+	return best
+}
+
+// addPromotionScores adds each instance's positive promotion score on a
+// node (the agent's master-<id> attribute) to its score there, as
+// Pacemaker does before placing a promotable clone's instances: they
+// gravitate to where they can be promoted.
+func (s *scheduler) addPromotionScores(r *resource) {
+	for _, inst := range r.children {
+		ps := inst.primitives()
+		if len(ps) == 0 {
+			continue
+		}
+		for _, n := range s.nodes {
+			if !n.available() {
+				continue
+			}
+			var total cib.Score
+			for _, p := range ps {
+				if w, ok := masterScore(p, n); ok && w > 0 {
+					total = total.Add(w)
+				}
+			}
+			if total > 0 && ps[0].allowed[n.idx].in {
+				ps[0].allowed.add(n.idx, total)
+			}
+		}
+	}
+}
+
+// masterScore reads the promotion score the agent set for p on n.
+func masterScore(p *resource, n *node) (cib.Score, bool) {
+	names := []string{"master-" + p.id, "master-" + p.confID, "promotion-" + p.confID}
+	if p.unique {
+		names = names[:1]
+	}
+	for _, name := range names {
+		if v, found := n.attrs[name]; found {
+			if w, err := cib.ParseScore(v); err == nil {
+				return w, true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
 }
