@@ -27,7 +27,9 @@ func (s *scheduler) willRun(r *resource) bool {
 		}
 		return false
 	}
-	return r.assigned != nil
+	// A failed resource left where it is cannot be started again, so
+	// nothing may rely on its start.
+	return r.assigned != nil && !(r.failed && r.blocked)
 }
 
 func (s *scheduler) willBePromoted(r *resource) bool {
@@ -94,6 +96,35 @@ func (s *scheduler) blockStarts() {
 						p.nextRole = cib.RoleUnpromoted
 						changed = true
 					}
+				}
+			}
+		}
+		// A stop ordered after one that cannot happen cannot happen either
+		// (a group's members stop last to first): what would have stopped
+		// stays where it is.
+		for _, o := range s.orders {
+			if o.kind != cib.Mandatory || o.firstAction != TaskStop || o.thenAction != TaskStop {
+				continue
+			}
+			stuck := false
+			for _, p := range o.first.primitives() {
+				if len(p.running) > 0 && !s.canAct(p) {
+					stuck = true
+				}
+			}
+			if !stuck {
+				continue
+			}
+			for _, p := range o.then.primitives() {
+				if len(p.running) == 1 && s.canAct(p) && p.assigned != p.running[0] {
+					if p.assigned != nil {
+						p.assigned.assigned--
+					}
+					p.blocked = true
+					p.assigned = p.running[0]
+					p.assigned.assigned++
+					p.nextRole = p.role
+					changed = true
 				}
 			}
 		}
