@@ -13,6 +13,7 @@ import (
 
 	"github.com/hakit/hakit/crm/cib"
 	"github.com/hakit/hakit/crm/crmsh"
+	"github.com/hakit/hakit/node/runtime"
 )
 
 func configureCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -166,11 +167,9 @@ func crmError(srcName string, err error) error {
 }
 
 // writeFileAtomic replaces name so that a crash leaves either the old file
-// or the new one, never a torn CIB: a temporary file in the same directory
-// (rename is atomic only within one file system), synced, renamed over
-// name, then the directory synced so the rename itself is durable. An
-// existing file's mode is kept; perm is for a new one.
-func writeFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
+// or the new one, never a torn CIB. An existing file's mode is kept; perm
+// is for a new one.
+func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
 	// Replace what a symlink points to, not the link itself.
 	if target, err := filepath.EvalSymlinks(name); err == nil {
 		name = target
@@ -178,36 +177,5 @@ func writeFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
 	if fi, err := os.Stat(name); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), name); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return runtime.WriteFileAtomic(name, data, perm)
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -77,12 +78,22 @@ func (d *DirDisk) syncDir() error {
 
 // WriteFileAtomic writes a temporary file, syncs it, renames it over name
 // and syncs the directory so that the rename itself survives a power loss.
-func (d *DirDisk) WriteFileAtomic(name string, data []byte) (err error) {
+func (d *DirDisk) WriteFileAtomic(name string, data []byte) error {
 	p, err := d.path(name)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(d.dir, ".tmp-"+name+"-*")
+	return WriteFileAtomic(p, data, 0o600)
+}
+
+// WriteFileAtomic replaces the file at path with data so that a crash
+// leaves either the old content or the new, never a mix: a temporary file
+// in the same directory (rename is atomic only within one file system) is
+// written with mode perm, synced and renamed over path, then the directory
+// is synced so that the rename itself is durable.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -92,7 +103,7 @@ func (d *DirDisk) WriteFileAtomic(name string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(0o600); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return err
 	}
 	if _, err = tmp.Write(data); err != nil {
@@ -104,8 +115,13 @@ func (d *DirDisk) WriteFileAtomic(name string, data []byte) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), p); err != nil {
+	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return d.syncDir()
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
