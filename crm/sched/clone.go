@@ -2,7 +2,6 @@ package sched
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/hakit/hakit/crm/cib"
 )
@@ -310,12 +309,6 @@ func (s *scheduler) promotionScore(clone, inst *resource, n *node) (cib.Score, b
 		}
 	}
 	return total, ok
-}
-
-// instanceNumberOf is an instance's number within its clone.
-func instanceNumberOf(r *resource) int {
-	n, _ := strconv.Atoi(instanceNumber(r.id))
-	return n
 }
 
 // bestScore is an instance's highest score on an available node (its

@@ -68,25 +68,12 @@ type resource struct {
 	orphan    bool
 }
 
-func (r *resource) isPrimitive() bool { return r.kind == rscPrimitive }
-
 // cloneParent is the clone this resource is an instance of (or a member of
 // an instance of), nil when none.
 func (r *resource) cloneParent() *resource {
 	for p := r.parent; p != nil; p = p.parent {
 		if p.kind == rscClone {
 			return p
-		}
-	}
-	return nil
-}
-
-// instanceRoot is the clone instance r belongs to (r itself for a clone's
-// direct child), nil outside clones.
-func (r *resource) instanceRoot() *resource {
-	for x := r; x.parent != nil; x = x.parent {
-		if x.parent.kind == rscClone {
-			return x
 		}
 	}
 	return nil
