@@ -27,7 +27,7 @@ import (
 //     alone (what hactl simulate does);
 //   - crm_simulate: crm_simulate -S -x FILE -Q, which also executes the
 //     transition against a copy of the CIB, diffing the whole 16 MB
-//     document after each of its ~2900 actions. That takes tens of
+//     document after each of its ~1750 actions. That takes about 70
 //     minutes (see README.md), so it runs only without a test timeout
 //     (-timeout 0) or with one of two hours or more.
 func BenchmarkSimulateVsCrmSimulate(b *testing.B) {
@@ -61,7 +61,7 @@ func BenchmarkSimulateVsCrmSimulate(b *testing.B) {
 	b.Run("crm_simulate-R", func(b *testing.B) { crm(b, "-R", "-x", f, "-Q") })
 	b.Run("crm_simulate", func(b *testing.B) {
 		if t := testTimeout(); t != 0 && t < 2*time.Hour {
-			b.Skipf("crm_simulate -S takes tens of minutes on this CIB; the test timeout (%v) would kill the run: use -timeout 0", t)
+			b.Skipf("crm_simulate -S takes about 70 minutes on this CIB; the test timeout (%v) would kill the run: use -timeout 0", t)
 		}
 		crm(b, "-S", "-x", f, "-Q")
 	})
