@@ -313,10 +313,19 @@ func (s *scheduler) createActions() error {
 }
 
 // restarts reports whether r (any of its primitives) stops and starts
-// again, or moves, in this transition.
+// again, moves, or (for a primitive or group) starts at all in this
+// transition. Pacemaker restarts what is ordered after a starting
+// primitive or group ("due to required vip start"), but not what is
+// ordered after a clone that only gains an instance.
 func (s *scheduler) restarts(r *resource, restart map[*resource]bool) bool {
 	for _, p := range r.primitives() {
-		if !s.canAct(p) || len(p.running) == 0 {
+		if !s.canAct(p) {
+			continue
+		}
+		if len(p.running) == 0 {
+			if r.kind != rscClone && p.assigned != nil {
+				return true
+			}
 			continue
 		}
 		if restart[p] || p.assigned == nil || needsStart(p) {

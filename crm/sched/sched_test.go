@@ -259,6 +259,28 @@ var schedCases = []struct {
 		tasks: []string{"stop vip n1", "stop vip n2", "start vip n2"},
 	},
 	{
+		// crm_simulate 2.1.5: "Restart web (n2) due to required vip start".
+		name:  "what is ordered after a starting primitive restarts",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy\nprimitive web ocf:pacemaker:Dummy\norder o Mandatory: vip web\nlocation l vip 10: n1",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n2": {"web"}}},
+		want:  "vip@n1 web@n2",
+		tasks: []string{"stop web n2", "start vip n1", "start web n2"},
+	},
+	{
+		name:  "what is ordered after a group restarts when a member starts",
+		conf:  pair + "primitive a ocf:pacemaker:Dummy\nprimitive b ocf:pacemaker:Dummy\ngroup g a b\nprimitive web ocf:pacemaker:Dummy\norder o Mandatory: g web\ncolocation c inf: web g",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n2": {"a", "web"}}},
+		want:  "a@n2 b@n2 web@n2",
+		tasks: []string{"stop web n2", "start b n2", "start web n2"},
+	},
+	{
+		name:  "a clone gaining an instance restarts nothing ordered after it",
+		conf:  pair + "primitive p ocf:pacemaker:Dummy\nclone cp p\nprimitive web ocf:pacemaker:Dummy\norder o Mandatory: cp web",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n2": {"p", "web"}}},
+		want:  "cp@n1,n2 web@n2",
+		tasks: []string{"start p:1 n1"},
+	},
+	{
 		name:  "stop-all-resources stops everything",
 		conf:  pair + "property stop-all-resources=true\nprimitive vip ocf:pacemaker:Dummy",
 		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip"}}},
