@@ -65,7 +65,7 @@ func (s *scheduler) blockStarts() {
 	for changed := true; changed; {
 		changed = false
 		for _, o := range s.orders {
-			if o.kind != cib.Mandatory {
+			if o.kind != cib.Mandatory || o.symmetry == orderInverse {
 				continue
 			}
 			var ok bool
@@ -80,14 +80,13 @@ func (s *scheduler) blockStarts() {
 			if ok {
 				continue
 			}
-			wasActive := o.first.active()
 			for _, p := range o.then.primitives() {
 				if p.assigned == nil || !s.canAct(p) {
 					continue
 				}
 				switch o.thenAction {
 				case TaskStart:
-					if needsStart(p) || wasActive {
+					if o.symmetry == orderSymmetric || needsStart(p) {
 						stop(p)
 						changed = true
 					}
@@ -217,7 +216,7 @@ func (s *scheduler) createActions() error {
 	for changed := true; changed; {
 		changed = false
 		for _, o := range s.orders {
-			if o.kind != cib.Mandatory || o.firstAction != TaskStart || o.thenAction != TaskStart {
+			if o.kind != cib.Mandatory || o.symmetry != orderSymmetric || o.firstAction != TaskStart || o.thenAction != TaskStart {
 				continue
 			}
 			if !s.restarts(o.first, restart) {

@@ -26,7 +26,22 @@ type ordering struct {
 	firstAction Task
 	thenAction  Task
 	kind        cib.OrderKind
+	symmetry    orderSymmetry
 }
+
+// orderSymmetry tells an order as written from the one a symmetrical order
+// implies in reverse, because Pacemaker gives them different powers: only
+// the order as written (symmetrical, the default) makes the then-resource
+// restart when the first starts, and stop when the first cannot run; an
+// asymmetrical order only keeps the then-resource from starting; the
+// reverse order only sequences the actions.
+type orderSymmetry int
+
+const (
+	orderSymmetric orderSymmetry = iota
+	orderAsymmetric
+	orderInverse
+)
 
 // lookup resolves a constraint's resource reference. A clone's child (or
 // a member of a cloned group) stands for the clone, as in Pacemaker.
@@ -377,12 +392,16 @@ func (s *scheduler) unpackOrder(o *cib.Order) error {
 		if first == nil || then == nil || first == then {
 			return
 		}
+		sym := orderSymmetric
+		if !symmetrical {
+			sym = orderAsymmetric
+		}
 		s.orders = append(s.orders, &ordering{id: o.ID, first: first, then: then,
-			firstAction: Task(fa), thenAction: Task(ta), kind: kind})
+			firstAction: Task(fa), thenAction: Task(ta), kind: kind, symmetry: sym})
 		if symmetrical && kind != cib.Serialize {
 			if rf, rt := inverse(fa), inverse(ta); rf != "" && rt != "" {
 				s.orders = append(s.orders, &ordering{id: o.ID, first: then, then: first,
-					firstAction: Task(rt), thenAction: Task(rf), kind: kind})
+					firstAction: Task(rt), thenAction: Task(rf), kind: kind, symmetry: orderInverse})
 			}
 		}
 	}
@@ -456,7 +475,7 @@ func (s *scheduler) addGroupInternals() {
 			prim.asPrimary = append(prim.asPrimary, co)
 			s.orders = append(s.orders,
 				&ordering{id: r.id + ":internal", first: prim, then: dep, firstAction: TaskStart, thenAction: TaskStart},
-				&ordering{id: r.id + ":internal", first: dep, then: prim, firstAction: TaskStop, thenAction: TaskStop})
+				&ordering{id: r.id + ":internal", first: dep, then: prim, firstAction: TaskStop, thenAction: TaskStop, symmetry: orderInverse})
 		}
 	}
 }

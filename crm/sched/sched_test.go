@@ -281,6 +281,28 @@ var schedCases = []struct {
 		tasks: []string{"start p:1 n1"},
 	},
 	{
+		// crm_simulate 2.1.5: "Stop p2 (n1) due to unrunnable p1 start".
+		name:  "a running resource stops when what it is ordered after cannot start",
+		conf:  pair + "primitive p1 ocf:pacemaker:Dummy\nprimitive p2 ocf:pacemaker:Dummy\norder o Mandatory: p1 p2\nlocation l1 p1 -inf: n1\nlocation l2 p1 -inf: n2",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"p2"}}},
+		want:  "p1@ p2@",
+		tasks: []string{"stop p2 n1"},
+	},
+	{
+		name:  "an asymmetrical order keeps a resource from starting but stops nothing",
+		conf:  pair + "primitive p1 ocf:pacemaker:Dummy\nprimitive p2 ocf:pacemaker:Dummy\nprimitive p3 ocf:pacemaker:Dummy\norder o Mandatory: p1 p2 symmetrical=false\norder o2 Mandatory: p1 p3 symmetrical=false\nlocation l1 p1 -inf: n1\nlocation l2 p1 -inf: n2",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"p2"}}},
+		want:  "p1@ p2@n1 p3@",
+		tasks: []string{},
+	},
+	{
+		name:  "the reverse of a symmetrical order stops nothing",
+		conf:  pair + "primitive p1 ocf:pacemaker:Dummy\nprimitive p2 ocf:pacemaker:Dummy\norder o Mandatory: p2:stop p1:stop\nlocation l1 p1 -inf: n1\nlocation l2 p1 -inf: n2",
+		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"p2"}}},
+		want:  "p1@ p2@n1",
+		tasks: []string{},
+	},
+	{
 		name:  "stop-all-resources stops everything",
 		conf:  pair + "property stop-all-resources=true\nprimitive vip ocf:pacemaker:Dummy",
 		world: world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip"}}},
