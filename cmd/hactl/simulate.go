@@ -446,7 +446,9 @@ func transitionSummary(c *cib.CIB, r *sched.Result) []string {
 			restarted := (acted[key{f.ID, f.Node, sched.TaskStop}] || acted[key{before.ID, f.Node, sched.TaskStop}]) &&
 				acted[key{f.ID, f.Node, sched.TaskStart}]
 			switch {
-			case before.Failed:
+			case before.Failed && restarted:
+				// A failed resource the cluster may not touch (unmanaged,
+				// blocked) stays failed: there is nothing to report.
 				add(f, "Recover", at(f))
 			case restarted:
 				add(f, "Restart", at(f))

@@ -148,6 +148,7 @@ func (v *validator) cib(c *CIB) {
 	}
 
 	v.sets(cfg.CRMConfig, p+"/crm_config", "cluster_property_set")
+	v.propertyValues(cfg.CRMConfig, p+"/crm_config")
 	v.extra(cfg.CRMConfigExtra, p+"/crm_config")
 	v.nodes(cfg.Nodes, p+"/nodes")
 	v.extra(cfg.NodesExtra, p+"/nodes")
@@ -500,6 +501,32 @@ func roleOrStarted(r string) string {
 		return "Started"
 	}
 	return role.String()
+}
+
+// propertyValues checks the values of the cluster properties the
+// scheduler reads: a typo in one (stonith-enabled=ture) would otherwise
+// stop the scheduler only when it next runs, on a live cluster.
+func (v *validator) propertyValues(sets []NVSet, parent string) {
+	for i := range sets {
+		s := &sets[i]
+		path := parent + "/" + seg("cluster_property_set", s.ID)
+		for j := range s.Pairs {
+			pr := &s.Pairs[j]
+			pp := path + "/" + seg("nvpair", pr.ID)
+			attr := "property " + pr.Name
+			switch pr.Name {
+			case "stonith-enabled", "fencing-enabled", "symmetric-cluster", "maintenance-mode", "stop-all-resources",
+				"start-failure-is-fatal", "stop-orphan-resources", "stop-orphan-actions", "enable-startup-probes", "concurrent-fencing":
+				v.boolean(pr.Value, pr.line, pp, attr)
+			case "no-quorum-policy":
+				v.oneOf(pr.Value, pr.line, pp, attr, "stop", "freeze", "ignore", "demote", "suicide")
+			case "placement-strategy":
+				v.oneOf(pr.Value, pr.line, pp, attr, "default", "utilization", "minimal", "balanced")
+			case "cluster-recheck-interval", "stonith-timeout", "dc-deadtime", "shutdown-lock-limit", "priority-fencing-delay":
+				v.interval(pr.Value, pr.line, pp, attr)
+			}
+		}
+	}
 }
 
 // metaValues checks the values of well-known meta-attributes.

@@ -47,6 +47,17 @@ func TestValidate(t *testing.T) {
 <rsc_order id="o" kind="Mandatory" first="a" then="b"/>
 </constraints>`, nil},
 
+		{"cluster property values", `<crm_config><cluster_property_set id="o">
+<nvpair id="o-1" name="stonith-enabled" value="ture"/>
+<nvpair id="o-2" name="no-quorum-policy" value="stopp"/>
+<nvpair id="o-3" name="cluster-recheck-interval" value="soon"/>
+<nvpair id="o-4" name="maintenance-mode" value="false"/>
+</cluster_property_set></crm_config>`, []string{
+			`t.xml:4: error: /cib/configuration/crm_config/cluster_property_set[@id='o']/nvpair[@id='o-1']: property stonith-enabled: "ture" is not a boolean (true/false, yes/no, on/off, 1/0)`,
+			`t.xml:5: error: /cib/configuration/crm_config/cluster_property_set[@id='o']/nvpair[@id='o-2']: property no-quorum-policy: "stopp" is not one of stop, freeze, ignore, demote, suicide`,
+			`t.xml:6: error: /cib/configuration/crm_config/cluster_property_set[@id='o']/nvpair[@id='o-3']: property cluster-recheck-interval: "soon" does not start with a number`,
+		}},
+
 		{"duplicate id", `<resources>
 <primitive id="a" ` + prim + `/>
 <group id="a"><primitive id="b" ` + prim + `>

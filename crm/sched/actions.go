@@ -62,6 +62,24 @@ func (s *scheduler) blockStarts() {
 		p.assigned = nil
 		p.nextRole = cib.RoleStopped
 	}
+	// A start waits for the resource's probes on every node, and a pending
+	// node (up, not joined) cannot run them: Pacemaker blocks the start of
+	// a resource never probed there, unless the resource (or its group or
+	// clone) is already active somewhere, which it does not disturb. A
+	// clone starts after all its probes, so one member never probed there
+	// holds back every instance.
+	for _, p := range s.prims {
+		if p.assigned == nil || !s.canAct(p) || p.top().active() {
+			continue
+		}
+		unprobed := []*resource{p}
+		if cl := p.cloneParent(); cl != nil {
+			unprobed = cl.primitives()
+		}
+		if slices.ContainsFunc(unprobed, s.unprobedOnPendingNode) {
+			stop(p)
+		}
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, o := range s.orders {
@@ -151,6 +169,28 @@ func (s *scheduler) blockStarts() {
 			}
 		}
 	}
+}
+
+// unprobedOnPendingNode reports whether a pending node has no record of p.
+func (s *scheduler) unprobedOnPendingNode(p *resource) bool {
+	for _, n := range s.nodes {
+		if n.pending && !s.knownOn(p, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// knownOn reports whether n's status section has any record of primitive
+// p (Pacemaker's known_on): an operation, even a probe that found it
+// stopped. An anonymous clone's record is under its configured id.
+func (s *scheduler) knownOn(p *resource, n *node) bool {
+	id := p.id
+	if !p.unique {
+		id = p.confID
+	}
+	h := s.history(n, id)
+	return h.Last != nil || h.Pending != nil || h.LastFailure != nil
 }
 
 // graph is the transition being built.

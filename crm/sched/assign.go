@@ -12,6 +12,16 @@ import (
 // Pacemaker does before assigning anything.
 func (s *scheduler) applyStickiness() error {
 	for _, p := range s.prims {
+		// An unmanaged (or blocked) resource stays where it runs, and
+		// Pacemaker pins it there: what is colocated with it, either way,
+		// must come to it.
+		if (!p.managed || p.blocked) && len(p.running) == 1 {
+			for _, n := range s.nodes {
+				if n != p.running[0] {
+					p.allowed.add(n.idx, -cib.Infinity)
+				}
+			}
+		}
 		// Pacemaker 2.1 never applies a negative stickiness (crm_simulate
 		// shows the current node's score unchanged), so neither do we.
 		if p.managed && p.stickiness > 0 && len(p.running) == 1 {

@@ -330,25 +330,40 @@ func (s *scheduler) bestScore(inst *resource) cib.Score {
 // addPromotionScores adds each instance's positive promotion score on a
 // node (the agent's master-<id> attribute) to its score there, as
 // Pacemaker does before placing a promotable clone's instances: they
-// gravitate to where they can be promoted.
+// gravitate to where they can be promoted. An instance known nowhere
+// (never run or probed) takes every node's score; one known somewhere
+// only the scores of the nodes that know it, where it runs or where a
+// record found it stopped.
 func (s *scheduler) addPromotionScores(r *resource) {
 	for _, inst := range r.children {
 		ps := inst.primitives()
 		if len(ps) == 0 {
 			continue
 		}
-		for _, n := range s.nodes {
-			if !n.available() {
-				continue
+		totals := make([]cib.Score, len(s.nodes))
+		for _, p := range ps {
+			known := make([]bool, len(s.nodes))
+			knownSomewhere := false
+			for _, n := range s.nodes {
+				if p.unique {
+					known[n.idx] = slices.Contains(p.running, n) || s.knownOn(p, n)
+				} else {
+					known[n.idx] = slices.Contains(p.running, n) || slices.Contains(p.knownIdle, n)
+				}
+				knownSomewhere = knownSomewhere || known[n.idx]
 			}
-			var total cib.Score
-			for _, p := range ps {
+			for _, n := range s.nodes {
+				if knownSomewhere && !known[n.idx] {
+					continue
+				}
 				if w, ok := masterScore(p, n); ok && w > 0 {
-					total = total.Add(w)
+					totals[n.idx] = totals[n.idx].Add(w)
 				}
 			}
-			if total > 0 && ps[0].allowed[n.idx].in {
-				ps[0].allowed.add(n.idx, total)
+		}
+		for _, n := range s.nodes {
+			if n.available() && totals[n.idx] > 0 && ps[0].allowed[n.idx].in {
+				ps[0].allowed.add(n.idx, totals[n.idx])
 			}
 		}
 	}

@@ -86,10 +86,12 @@ func (s *scheduler) history(n *node, id string) cib.History {
 }
 
 // fenceable reports whether unclean nodes can be fenced: fencing is on,
-// a device is configured, and this partition has quorum (or ignores its
-// loss), as Pacemaker requires.
+// a device is configured, this partition has quorum (or ignores its loss),
+// and the cluster is not in maintenance mode (which, in Pacemaker, leaves
+// an unclean node unclean rather than fence it; a single node's
+// maintenance does not).
 func (s *scheduler) fenceable() bool {
-	return s.stonithEnabled && s.haveStonith && (s.quorate || s.quorumPolicy == policyIgnore)
+	return s.stonithEnabled && s.haveStonith && !s.maintenance && (s.quorate || s.quorumPolicy == policyIgnore)
 }
 
 func (s *scheduler) unpackOn(n *node, r *resource) {
@@ -122,6 +124,20 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 			hist[p.confID] = h
 		}
 		if !any {
+			// A record of it stopped here belongs, in Pacemaker, to the
+			// first instance not active so far: that instance is known
+			// here (which decides where its promotion score counts).
+			for _, inst := range r.children {
+				if inst.active() {
+					continue
+				}
+				for _, p := range inst.primitives() {
+					if h := hist[p.confID]; h.Last != nil || h.Pending != nil || h.LastFailure != nil {
+						p.knownIdle = append(p.knownIdle, n)
+					}
+				}
+				break
+			}
 			return
 		}
 		for _, inst := range r.children {

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -16,8 +17,10 @@ import (
 // The scheduler's invariants over random CIBs (the differential test's
 // generator). Each names what Pacemaker promises an admin.
 
+var propSeed = flag.Int64("prop.seed", 20261122, "seed of the scheduler properties' gopter run")
+
 func schedProperties(t *testing.T, name string, check func(gc *genCase) string) {
-	params := gopter.DefaultTestParametersWithSeed(20261122)
+	params := gopter.DefaultTestParametersWithSeed(*propSeed)
 	params.MinSuccessfulTests = 300
 	props := gopter.NewProperties(params)
 	props.Property(name, prop.ForAll(func(gc *genCase) string {

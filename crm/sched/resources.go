@@ -41,11 +41,14 @@ type resource struct {
 	promotable                   bool
 
 	// What the status section says (primitives).
-	running  []*node
-	runRoles []cib.Role
-	role     cib.Role // the role on running[0]; RoleStopped when inactive
-	failed   bool
-	blocked  bool
+	running []*node
+	// knownIdle are the nodes with a record of this anonymous clone
+	// instance that found it stopped.
+	knownIdle []*node
+	runRoles  []cib.Role
+	role      cib.Role // the role on running[0]; RoleStopped when inactive
+	failed    bool
+	blocked   bool
 
 	allowed     table
 	provisional bool
