@@ -13,7 +13,7 @@ import (
 // stop, promote or demote with rc 0; a probe finding the resource stopped;
 // a recurring monitor finding it in its role), and a fenced node leaves the
 // membership with its history and transient attributes cleared. Fail counts
-// are kept, as the cluster keeps them. c is not changed.
+// elsewhere are kept, as the cluster keeps them. c is not changed.
 //
 // Scheduling Apply's result again is the scheduler's fixed-point check:
 // nothing should be left to do.
@@ -37,10 +37,6 @@ func Apply(c *cib.CIB, r *Result) *cib.CIB {
 			}
 		}
 	}
-	prims := map[string]*cib.Primitive{}
-	for _, p := range primitivesOf(c) {
-		prims[p.ID] = p
-	}
 	promoted := map[string]bool{} // instance\x00node promoted after the transition
 	for _, in := range r.Final {
 		if in.Role == cib.RolePromoted {
@@ -49,42 +45,8 @@ func Apply(c *cib.CIB, r *Result) *cib.CIB {
 	}
 	for _, a := range r.Actions {
 		if a.Task == TaskFence {
-			ns := findNodeState(out, a.Node, ids[a.Node])
-			if ns == nil {
-				// Never seen before the fencing: now known to be down.
-				out.Status.NodeStates = append(out.Status.NodeStates, cib.NodeState{ID: ids[a.Node], Uname: a.Node})
-				ns = &out.Status.NodeStates[len(out.Status.NodeStates)-1]
-			}
-			ns.InCCM, ns.Crmd, ns.Join, ns.Expected = "false", "offline", "down", "down"
-			ns.LRM, ns.Transient = nil, nil
+			RecordFenced(out, a.Node, ids[a.Node])
 			continue
-		}
-		p := prims[a.Primitive]
-		if p == nil {
-			continue
-		}
-		ns := findNodeState(out, a.Node, ids[a.Node])
-		if ns == nil {
-			out.Status.NodeStates = append(out.Status.NodeStates, cib.NodeState{ID: ids[a.Node], Uname: a.Node,
-				InCCM: "true", Crmd: "online", Join: "member", Expected: "member"})
-			ns = &out.Status.NodeStates[len(out.Status.NodeStates)-1]
-		}
-		if ns.LRM == nil {
-			ns.LRM = &cib.LRM{ID: ns.ID}
-		}
-		hid := a.Resource
-		if _, cl := cloneOf(c, p.ID); cl != nil && isAnonymous(c, cl.ID) {
-			hid = p.ID
-		}
-		var res *cib.LRMResource
-		for i := range ns.LRM.Resources {
-			if ns.LRM.Resources[i].ID == hid {
-				res = &ns.LRM.Resources[i]
-			}
-		}
-		if res == nil {
-			ns.LRM.Resources = append(ns.LRM.Resources, cib.LRMResource{ID: hid, Class: p.Class, Provider: p.Provider, Type: p.Type})
-			res = &ns.LRM.Resources[len(ns.LRM.Resources)-1]
 		}
 		rc := cib.RCOK
 		switch {
@@ -94,20 +56,105 @@ func Apply(c *cib.CIB, r *Result) *cib.CIB {
 			rc = cib.RCRunningPromoted
 		}
 		call++
-		iv := a.Interval.Milliseconds()
-		key := fmt.Sprintf("%s_%s_%d", hid, a.Task, iv)
-		id := hid + "_last_0"
-		if iv > 0 {
-			id = key
-		}
-		op := cib.LRMOp{ID: id, OperationKey: key, Operation: string(a.Task), CallID: call, RCCode: rc,
-			IntervalMS: iv, OnNode: a.Node,
-			TransitionKey: fmt.Sprintf("%d:0:%d:00000000-0000-0000-0000-000000000000", a.ID, rc)}
-		// Like the executor, keep one record per id: the newest.
-		res.Ops = slices.DeleteFunc(res.Ops, func(o cib.LRMOp) bool { return o.ID == id })
-		res.Ops = append(res.Ops, op)
+		Record(out, ids[a.Node], a, Outcome{RC: rc, ExpectedRC: rc, Call: call})
 	}
 	return out
+}
+
+// Outcome is how an action ended, as the status section records it.
+type Outcome struct {
+	RC int // the agent's exit code
+	// ExpectedRC is what the transition expected (7 for a probe that
+	// assumed the resource stopped); a different RC is a failure.
+	ExpectedRC int
+	// OpStatus is the executor's status: 0 done, 1 cancelled, 2 timed out,
+	// 4 error, 7 not installed (Pacemaker's PCMK_EXEC_* numbers).
+	OpStatus   int
+	Call       int
+	ExitReason string
+	// Transition numbers the transition the action belonged to.
+	Transition int
+	// At is when the result came, in epoch seconds (0: not recorded).
+	At int64
+}
+
+// Failed reports whether the outcome is a failure of the action.
+func (o Outcome) Failed() bool { return o.OpStatus != 0 || o.RC != o.ExpectedRC }
+
+// Record writes the outcome of resource action a (not a fencing) into c's
+// status section under node a.Node (nodeID is its id, for a node_state not
+// yet there), as the controller does when an operation completes: one
+// record per operation key, the newest, and a failure also as the
+// resource's last failure. An anonymous clone's history is kept under the
+// configured primitive's id, as Pacemaker keeps it.
+func Record(c *cib.CIB, nodeID string, a Action, o Outcome) {
+	if c.Status == nil {
+		c.Status = &cib.Status{}
+	}
+	r, _ := c.Resource(a.Primitive)
+	p, _ := r.(*cib.Primitive)
+	if p == nil {
+		return
+	}
+	ns := findNodeState(c, a.Node, nodeID)
+	if ns == nil {
+		c.Status.NodeStates = append(c.Status.NodeStates, cib.NodeState{ID: nodeID, Uname: a.Node,
+			InCCM: "true", Crmd: "online", Join: "member", Expected: "member"})
+		ns = &c.Status.NodeStates[len(c.Status.NodeStates)-1]
+	}
+	if ns.LRM == nil {
+		ns.LRM = &cib.LRM{ID: ns.ID}
+	}
+	hid := a.Resource
+	if _, cl := cloneOf(c, p.ID); cl != nil && isAnonymous(c, cl.ID) {
+		hid = p.ID
+	}
+	var res *cib.LRMResource
+	for i := range ns.LRM.Resources {
+		if ns.LRM.Resources[i].ID == hid {
+			res = &ns.LRM.Resources[i]
+		}
+	}
+	if res == nil {
+		ns.LRM.Resources = append(ns.LRM.Resources, cib.LRMResource{ID: hid, Class: p.Class, Provider: p.Provider, Type: p.Type})
+		res = &ns.LRM.Resources[len(ns.LRM.Resources)-1]
+	}
+	iv := a.Interval.Milliseconds()
+	key := fmt.Sprintf("%s_%s_%d", hid, a.Task, iv)
+	id := hid + "_last_0"
+	if iv > 0 {
+		id = key
+	}
+	tkey := fmt.Sprintf("%d:%d:%d:00000000-0000-0000-0000-000000000000", a.ID, o.Transition, o.ExpectedRC)
+	op := cib.LRMOp{ID: id, OperationKey: key, Operation: string(a.Task), CallID: o.Call, RCCode: o.RC,
+		OpStatus: o.OpStatus, IntervalMS: iv, OnNode: a.Node, LastRCChange: o.At, ExitReason: o.ExitReason,
+		TransitionKey: tkey, TransitionMagic: fmt.Sprintf("%d:%d;%s", o.OpStatus, o.RC, tkey)}
+	// Like the executor, keep one record per id: the newest.
+	res.Ops = slices.DeleteFunc(res.Ops, func(x cib.LRMOp) bool { return x.ID == id })
+	res.Ops = append(res.Ops, op)
+	if o.Failed() && !(a.Task == TaskMonitor && iv == 0) {
+		failure := op
+		failure.ID = hid + "_last_failure_0"
+		res.Ops = slices.DeleteFunc(res.Ops, func(x cib.LRMOp) bool { return x.ID == failure.ID })
+		res.Ops = append(res.Ops, failure)
+	}
+}
+
+// RecordFenced writes into c's status section that node name (id) was
+// fenced: it is cleanly down, its resource history and transient
+// attributes (its fail counts among them) gone.
+func RecordFenced(c *cib.CIB, name, id string) {
+	if c.Status == nil {
+		c.Status = &cib.Status{}
+	}
+	ns := findNodeState(c, name, id)
+	if ns == nil {
+		// Never seen before the fencing: now known to be down.
+		c.Status.NodeStates = append(c.Status.NodeStates, cib.NodeState{ID: id, Uname: name})
+		ns = &c.Status.NodeStates[len(c.Status.NodeStates)-1]
+	}
+	ns.InCCM, ns.Crmd, ns.Join, ns.Expected = "false", "offline", "down", "down"
+	ns.LRM, ns.Transient = nil, nil
 }
 
 // cloneOf finds the clone a primitive is in, if any.
