@@ -158,6 +158,11 @@ type History struct {
 	Pending *LRMOp
 }
 
+// Recorded reports whether the node has any record of the resource at
+// all (Pacemaker's known_on): an operation, even a probe that found it
+// stopped.
+func (h History) Recorded() bool { return h.Last != nil || h.Pending != nil || h.LastFailure != nil }
+
 // History reads resource rsc's state on node (a name or id) from the
 // status section. It implements this subset of Pacemaker's
 // unpack_lrm_resource:

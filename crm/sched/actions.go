@@ -189,8 +189,7 @@ func (s *scheduler) knownOn(p *resource, n *node) bool {
 	if !p.unique {
 		id = p.confID
 	}
-	h := s.history(n, id)
-	return h.Last != nil || h.Pending != nil || h.LastFailure != nil
+	return s.history(n, id).Recorded()
 }
 
 // graph is the transition being built.

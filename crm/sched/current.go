@@ -132,7 +132,7 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 					continue
 				}
 				for _, p := range inst.primitives() {
-					if h := hist[p.confID]; h.Last != nil || h.Pending != nil || h.LastFailure != nil {
+					if hist[p.confID].Recorded() {
 						p.knownIdle = append(p.knownIdle, n)
 					}
 				}
