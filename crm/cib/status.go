@@ -156,6 +156,10 @@ type History struct {
 	LastFailure *LRMOp
 	// Pending is an operation in flight recorded after Last, if any.
 	Pending *LRMOp
+	// Monitors are the intervals (ms) of the recurring monitors recorded
+	// since the resource last started, promoted or demoted: the ones
+	// still running (a later start, promote or demote replaces them).
+	Monitors []int64
 }
 
 // Recorded reports whether the node has any record of the resource at
@@ -262,6 +266,9 @@ func historyOf(ops []*LRMOp) History {
 			// placed on top of it; a pending stop or monitor changes
 			// nothing yet.
 			h.Pending = op
+			if op.Operation == "monitor" && op.IntervalMS > 0 && !slices.Contains(h.Monitors, op.IntervalMS) {
+				h.Monitors = append(h.Monitors, op.IntervalMS)
+			}
 			switch op.Operation {
 			case "start", "migrate_from":
 				h.State, h.Role, role = StateStarted, RoleStarted, RoleStarted
@@ -276,6 +283,13 @@ func historyOf(ops []*LRMOp) History {
 		state, newRole, failed, ok := readOp(op, role)
 		if !ok {
 			continue
+		}
+		if op.Operation == "monitor" && op.IntervalMS > 0 {
+			if !slices.Contains(h.Monitors, op.IntervalMS) {
+				h.Monitors = append(h.Monitors, op.IntervalMS)
+			}
+		} else if op.Operation != "monitor" {
+			h.Monitors = nil
 		}
 		h.State, h.Role, role, h.Last = state, newRole, newRole, op
 		if failed {

@@ -436,8 +436,16 @@ func (s *scheduler) primitiveActions(g *graph, p *resource, forcedRestart bool) 
 	case p.nextRole != cib.RolePromoted && last == nil && wasPromoted:
 		last = g.add(p.id, p.confID, TaskDemote, dest.name, 0)
 	}
+	// Staying put, only the recurring monitors not yet running there are
+	// started (a node that joined with the resource already running, a
+	// monitor lost with its transition).
+	var have []int64
 	if last == nil {
-		return
+		i := slices.Index(p.running, dest)
+		if i < 0 {
+			return
+		}
+		have = p.runMonitors[i]
 	}
 	for i := range p.prim.Ops {
 		op := &p.prim.Ops[i]
@@ -452,6 +460,9 @@ func (s *scheduler) primitiveActions(g *graph, p *resource, forcedRestart bool) 
 			continue
 		}
 		if v, ok := extraAttr(op.Extra, "enabled"); ok && !isTrue(v) {
+			continue
+		}
+		if last == nil && slices.Contains(have, iv.Milliseconds()) {
 			continue
 		}
 		g.edge(last, g.add(p.id, p.confID, TaskMonitor, dest.name, iv))

@@ -190,6 +190,7 @@ func (s *scheduler) record(n *node, p *resource, h cib.History) {
 	}
 	p.running = append(p.running, n)
 	p.runRoles = append(p.runRoles, role)
+	p.runMonitors = append(p.runMonitors, h.Monitors)
 	if len(p.running) == 1 {
 		p.role = role
 	}

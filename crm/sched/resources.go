@@ -45,10 +45,13 @@ type resource struct {
 	// knownIdle are the nodes with a record of this anonymous clone
 	// instance that found it stopped.
 	knownIdle []*node
-	runRoles  []cib.Role
-	role      cib.Role // the role on running[0]; RoleStopped when inactive
-	failed    bool
-	blocked   bool
+	// runMonitors are, per node in running, the intervals (ms) of the
+	// recurring monitors the history shows running there.
+	runMonitors [][]int64
+	runRoles    []cib.Role
+	role        cib.Role // the role on running[0]; RoleStopped when inactive
+	failed      bool
+	blocked     bool
 
 	allowed     table
 	provisional bool

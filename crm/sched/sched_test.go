@@ -444,3 +444,31 @@ func TestReviewedCases(t *testing.T) {
 		})
 	}
 }
+
+// A resource that stays where it runs gets the recurring monitors its
+// history does not show (a node that joined with it running, a monitor
+// lost with an aborted transition), and only those.
+func TestMissingRecurringMonitorsStart(t *testing.T) {
+	conf := pair + "primitive vip ocf:pacemaker:Dummy op monitor interval=10s op monitor interval=30s depth=10\nlocation l vip 100: n1"
+	c := world{nodes: []string{"n1", "n2"}, running: map[string][]string{"n1": {"vip"}}}.cib(t, conf)
+	res, err := Schedule(Input{CIB: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range res.Actions {
+		if a.Interval > 0 || a.Task != TaskMonitor {
+			got = append(got, fmt.Sprintf("%s %s %s %v", a.Task, a.Resource, a.Node, a.Interval))
+		}
+	}
+	if want := []string{"monitor vip n1 10s", "monitor vip n1 30s"}; !slices.Equal(got, want) {
+		t.Fatalf("actions %q, want %q", got, want)
+	}
+	again, err := Schedule(Input{CIB: Apply(c, res)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range again.Actions {
+		t.Errorf("with both monitors recorded, still %s %s on %s (%v)", a.Task, a.Resource, a.Node, a.Interval)
+	}
+}

@@ -27,9 +27,10 @@ import (
 var Core = []string{"transport", "crm", "agents", "node", "sim", "scenarios", "internal"}
 
 // Adapters lists the directories inside Core allowed to touch the OS: the
-// production clock and loop, the UDP transport, the OCF script runner, and
+// production clock and loop, the UDP transport, the OCF script runner, the
+// built-in Go agents (netlink, processes, HTTP, ICMP), and
 // this guard (which reads source files).
-var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf", "internal/detguard"}
+var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf", "agents/builtin", "internal/detguard"}
 
 // Violation is one banned use.
 type Violation struct {

@@ -81,8 +81,11 @@ type Event struct {
 	Members      []Member
 	Joined, Left []Change
 
+	// Ring is the totem configuration the event belongs to (EventConfChg,
+	// EventTotem): the members of a group see the same ring for the same
+	// change, which lets them tell one round of a protocol from the next.
+	Ring RingID
 	// EventTotem.
-	Ring  RingID
 	Nodes []env.NodeID
 }
 
@@ -623,7 +626,7 @@ func (s *Service) confChg(g string, joined, left []Change) {
 		gone = append(gone, c.Member)
 	}
 	for _, pid := range s.localPIDs(append(slices.Clone(ms), gone...)) {
-		s.events = append(s.events, Event{Kind: EventConfChg, To: pid, Group: g, Members: ms, Joined: joined, Left: left})
+		s.events = append(s.events, Event{Kind: EventConfChg, To: pid, Group: g, Members: ms, Joined: joined, Left: left, Ring: s.ring})
 	}
 }
 
