@@ -89,6 +89,9 @@ type Member struct {
 	// last pid handed out.
 	cpgProcs map[uint32]func(cpg.Event)
 	lastPID  uint32
+	// quorumWatches are the node's own parts told of quorum changes (the
+	// resource manager), after the Observer.
+	quorumWatches []func(quorum.Status)
 
 	// connVersion is the link manager's connectivity version the ring's
 	// exclusions were last computed from.
@@ -204,6 +207,10 @@ func (m *Member) Ring() *totem.Ring { return m.ring }
 // Quorum returns the quorum state.
 func (m *Member) Quorum() quorum.Status { return m.quor.Status() }
 
+// WatchQuorum calls f on the loop for every later change of the quorum
+// state.
+func (m *Member) WatchQuorum(f func(quorum.Status)) { m.quorumWatches = append(m.quorumWatches, f) }
+
 // Links returns the link manager (for status).
 func (m *Member) Links() *link.Manager { return m.links }
 
@@ -315,6 +322,9 @@ func (m *Member) process() {
 				m.kv.SetQuorate(s.Quorate)
 				if m.obs.Quorum != nil {
 					m.obs.Quorum(s)
+				}
+				for _, f := range m.quorumWatches {
+					f(s)
 				}
 			}
 			m.quor.Advance(rd)

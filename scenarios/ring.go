@@ -38,6 +38,9 @@ type RingCluster struct {
 	// to send to a peer and drops it when it returns true: the scenarios'
 	// way to lose exactly the tokens.
 	DropTotem func(host int, to env.NodeID, m totem.Message) bool
+	// OnMember, if set, is called with each member started, in its
+	// process: where the resource manager is started on top of it.
+	OnMember func(host int, e env.Env, m *node.Member)
 
 	evs  *evscheck.Checker[totem.RingID, env.NodeID]
 	sent map[string]bool
@@ -129,6 +132,9 @@ func (c *RingCluster) main(i int) func(env.Env) {
 			return
 		}
 		c.Members[i] = m
+		if c.OnMember != nil {
+			c.OnMember(i, e, m)
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package cib
 
+import "fmt"
+
 // The model below mirrors Pacemaker's CIB XML element for element. String
 // fields hold attribute values exactly as written ("" = absent), because
 // the CIB is user input: a score of "+INFINITY" or an interval of "PT10S"
@@ -446,4 +448,38 @@ func extraAttr(e Extra, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// SetNodeAttr sets a permanent attribute of the node named uname (what
+// `crm node standby` does with standby=on), or deletes it when value is
+// "". It reports an error for a node the configuration does not have.
+func (c *CIB) SetNodeAttr(uname, name, value string) error {
+	for i := range c.Config.Nodes {
+		n := &c.Config.Nodes[i]
+		if n.Uname != uname {
+			continue
+		}
+		if len(n.InstanceAttrs) == 0 {
+			if value == "" {
+				return nil
+			}
+			n.InstanceAttrs = []NVSet{{ID: "nodes-" + n.ID}}
+		}
+		set := &n.InstanceAttrs[0]
+		for j, p := range set.Pairs {
+			if p.Name == name {
+				if value == "" {
+					set.Pairs = append(set.Pairs[:j], set.Pairs[j+1:]...)
+				} else {
+					set.Pairs[j].Value = value
+				}
+				return nil
+			}
+		}
+		if value != "" {
+			set.Pairs = append(set.Pairs, NVPair{ID: set.ID + "-" + name, Name: name, Value: value})
+		}
+		return nil
+	}
+	return fmt.Errorf("no node named %q in the configuration", uname)
 }

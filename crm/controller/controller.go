@@ -15,7 +15,9 @@ package controller
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"slices"
@@ -42,6 +44,12 @@ type Config struct {
 	// DefaultTimeout bounds operations without a timeout of their own
 	// (Pacemaker's default: 20s).
 	DefaultTimeout time.Duration
+	// StartupWait is how long a freshly started node waits for all the
+	// nodes in Names before it schedules anything as DC of a smaller
+	// partition (Pacemaker's dc-deadtime, 20s, which the CIB property
+	// overrides): two nodes booting apart must not both start the
+	// service before they see each other.
+	StartupWait time.Duration
 	// Log receives the controller's decisions; nil discards them.
 	Log *slog.Logger
 }
@@ -56,7 +64,8 @@ type ExecRequest struct {
 	Provider  string
 	Type      string
 	// Action is start, stop, monitor, promote, demote; for a fence
-	// device, "off" with the victim in Params["port"].
+	// device, "reboot" or "off" (stonith-action) with the victim in
+	// Params["port"].
 	Action   string
 	Interval time.Duration
 	Timeout  time.Duration
@@ -85,6 +94,8 @@ type ExecResult struct {
 	// Attributes are node attributes the agent sets for its node (ping's
 	// pingd); an empty value deletes one.
 	Attributes map[string]string
+	// Duration is how long the agent ran (for the failover budget).
+	Duration time.Duration
 }
 
 // Ready is what the node must carry out, in order: persist, then send,
@@ -148,6 +159,14 @@ type Controller struct {
 	// replan asks the DC for a new transition once nothing is in flight.
 	replan bool
 
+	// delayed are fencing actions waiting out their delay.
+	delayed []delayedFence
+	// startedAt is this node's first membership; everFull records that a
+	// membership held every node (the startup wait is over).
+	startedAt env.Mono
+	started   bool
+	everFull  bool
+
 	// Local execution.
 	now      env.Mono
 	call     int64
@@ -210,6 +229,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.DefaultTimeout <= 0 {
 		cfg.DefaultTimeout = 20 * time.Second
+	}
+	if cfg.StartupWait <= 0 {
+		cfg.StartupWait = 20 * time.Second
 	}
 	log := cfg.Log
 	if log == nil {
@@ -291,8 +313,14 @@ func (c *Controller) idOf(name string) env.NodeID {
 // scheduled until all announcements are in.
 func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID, quorate bool) {
 	c.now = now
+	if !c.started {
+		c.started, c.startedAt = true, now
+	}
 	c.ring = ring
 	c.members = slices.Sorted(slices.Values(members))
+	if len(c.members) >= len(c.cfg.Names) {
+		c.everFull = true
+	}
 	c.quorate = quorate
 	c.joins = map[env.NodeID]*cib.CIB{}
 	c.joinQuorate = map[env.NodeID]bool{}
@@ -677,6 +705,9 @@ func (c *Controller) drive() {
 	if !c.settled || c.dc != c.cfg.Self {
 		return
 	}
+	if c.startupWait() > 0 {
+		return
+	}
 	if c.replan && len(c.inflight) == 0 {
 		c.replan = false
 		c.plan()
@@ -702,6 +733,21 @@ func (c *Controller) drive() {
 	}
 }
 
+// startupWait is how much longer a node that started recently waits for
+// the missing nodes before it acts as DC (0: no more).
+func (c *Controller) startupWait() time.Duration {
+	if c.everFull || !c.started {
+		return 0
+	}
+	wait := c.cfg.StartupWait
+	if v, ok, err := c.cib.Property("dc-deadtime", cib.RuleInput{}); err == nil && ok {
+		if d, _, err := cib.ParseInterval(v); err == nil {
+			wait = d
+		}
+	}
+	return max(0, c.startedAt.Add(wait).Sub(c.now))
+}
+
 func (c *Controller) plan() {
 	res, err := sched.Schedule(sched.Input{CIB: c.cib})
 	if err != nil {
@@ -718,6 +764,13 @@ func (c *Controller) plan() {
 	if len(res.Actions) > 0 {
 		c.stats.Transitions++
 		c.log.Info("controller: transition", "transition", t.id, "actions", len(res.Actions))
+		if c.log.Enabled(context.Background(), slog.LevelDebug) {
+			var list []string
+			for _, a := range res.Actions {
+				list = append(list, fmt.Sprintf("%s %s %s", a.Task, a.Resource, a.Node))
+			}
+			c.log.Debug("controller: transition actions", "transition", t.id, "actions", strings.Join(list, ", "))
+		}
 	}
 }
 
@@ -760,12 +813,12 @@ func (c *Controller) execute(m message) {
 	// A stop, promote or demote ends the resource's recurring monitors
 	// here: they would report the change as a failure.
 	if m.Task != string(sched.TaskMonitor) {
-		c.stopMonitors(m.Resource)
+		c.stopMonitors(c.historyID(m.Resource, m.Primitive))
 	}
 	req := c.request(p, m)
 	op := &localOp{exec: m, expectedRC: expectedRC(m, c.cib)}
 	if m.Task == string(sched.TaskMonitor) && m.Interval > 0 {
-		key := monitorKey(m.Resource, m.Interval)
+		key := monitorKey(req.Resource, m.Interval)
 		if old := c.monitors[key]; old != nil {
 			old.stopped = true
 		}
@@ -781,11 +834,22 @@ func monitorKey(rsc string, iv time.Duration) string { return rsc + "\x00" + iv.
 
 func (c *Controller) stopMonitors(rsc string) {
 	for _, k := range slices.Sorted(maps.Keys(c.monitors)) {
-		if r := c.monitors[k]; r.exec.Resource == rsc {
+		if r := c.monitors[k]; r.req.Resource == rsc {
 			r.stopped = true
 			delete(c.monitors, k)
 		}
 	}
+}
+
+// historyID is the id the executor and the status know an instance by:
+// an anonymous clone's instances are all the configured primitive (a
+// node runs at most one of them, whatever number the scheduler gives
+// it), as Pacemaker records them.
+func (c *Controller) historyID(rsc, prim string) string {
+	if c.anonymous(prim) {
+		return prim
+	}
+	return rsc
 }
 
 // expectedRC is what the transition expects an action to return.
@@ -843,19 +907,90 @@ func (c *Controller) request(p *cib.Primitive, m message) ExecRequest {
 			}
 		}
 	}
-	return ExecRequest{Call: c.call, Resource: m.Resource, Primitive: m.Primitive, Class: p.Class, Provider: p.Provider,
+	return ExecRequest{Call: c.call, Resource: c.historyID(m.Resource, m.Primitive), Primitive: m.Primitive, Class: p.Class, Provider: p.Provider,
 		Type: p.Type, Action: m.Task, Interval: m.Interval, Timeout: timeout, Params: params, Meta: meta}
 }
 
-// fence runs the fence action with the first configured fence device.
+// PriorityFencingDelay is how long fencing waits before shooting a node
+// that runs resources, in a cluster of two: in a split both nodes fence
+// each other, and the one that runs the services shoots first and
+// survives (Pacemaker's priority-fencing-delay, which is off by default
+// there; here it is on). It is above a fence device's usual response
+// time, so the race is decided before the delayed shot goes off.
+const PriorityFencingDelay = 5 * time.Second
+
+// fence runs the fence action with the first configured fence device,
+// after the delays that settle fence races: the device's pcmk_delay_base
+// plus a share of pcmk_delay_max drawn from the victim's name (the same
+// on every run), and the priority delay for a victim that runs resources
+// in a cluster of two.
 func (c *Controller) fence(m message) {
-	var dev *cib.Primitive
-	for _, p := range primitives(c.cib) {
-		if p.Class == "stonith" {
-			dev = p
-			break
+	if delay := c.fenceDelay(m.Resource); delay > 0 {
+		c.log.Info("controller: fencing delayed", "victim", m.Resource, "delay", delay)
+		c.delayed = append(c.delayed, delayedFence{due: c.now.Add(delay), m: m})
+		return
+	}
+	c.fenceNow(m)
+}
+
+type delayedFence struct {
+	due env.Mono
+	m   message
+}
+
+func (c *Controller) fenceDelay(victim string) time.Duration {
+	var d time.Duration
+	if dev := c.fenceDevice(); dev != nil {
+		params, _ := cib.Values(dev.InstanceAttrs, cib.RuleInput{})
+		base, _, _ := cib.ParseInterval(params["pcmk_delay_base"])
+		d += base
+		if most, _, err := cib.ParseInterval(params["pcmk_delay_max"]); err == nil && most > 0 {
+			h := fnv.New64a()
+			h.Write([]byte(c.self + "/" + victim))
+			d += time.Duration(h.Sum64() % uint64(most))
 		}
 	}
+	if len(c.cib.Config.Nodes) == 2 && c.runsResources(victim) {
+		d += PriorityFencingDelay
+	}
+	return d
+}
+
+// runsResources reports whether the status says node runs any resource
+// other than a fence device or a clone instance.
+func (c *Controller) runsResources(node string) bool {
+	for id, h := range c.cib.Histories(node) {
+		if !h.State.Active() {
+			continue
+		}
+		if p := c.primitive(id); p != nil && p.Class != "stonith" && !c.inClone(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Controller) inClone(id string) bool {
+	_, anc := c.cib.Resource(id)
+	for _, r := range anc {
+		if _, ok := r.(*cib.Clone); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Controller) fenceDevice() *cib.Primitive {
+	for _, p := range primitives(c.cib) {
+		if p.Class == "stonith" {
+			return p
+		}
+	}
+	return nil
+}
+
+func (c *Controller) fenceNow(m message) {
+	dev := c.fenceDevice()
 	if dev == nil {
 		c.reportLocal(m, 5, ExecNotInstalled, "no fence device is configured")
 		return
@@ -866,8 +1001,17 @@ func (c *Controller) fence(m message) {
 		params = map[string]string{}
 	}
 	params["port"] = m.Resource
+	// stonith-action: reboot by default, as Pacemaker; "off" (or the
+	// old "poweroff") keeps the victim down.
+	action := "reboot"
+	if v, ok, err := c.cib.Property("stonith-action", cib.RuleInput{}); err == nil && ok && v != "" {
+		action = map[string]string{"poweroff": "off"}[v]
+		if action == "" {
+			action = v
+		}
+	}
 	req := ExecRequest{Call: c.call, Resource: dev.ID, Primitive: dev.ID, Class: dev.Class, Provider: dev.Provider,
-		Type: dev.Type, Action: "off", Timeout: 60 * time.Second, Params: params}
+		Type: dev.Type, Action: action, Timeout: 60 * time.Second, Params: params}
 	c.running[req.Call] = &localOp{exec: m, expectedRC: cib.RCOK}
 	c.out.Exec = append(c.out.Exec, req)
 }
@@ -976,11 +1120,7 @@ func (c *Controller) onResult(m message) {
 // controller does on a failed operation: a failed start counts as
 // INFINITY (start-failure-is-fatal, the default).
 func (c *Controller) countFailure(a sched.Action, m message) {
-	hid := a.Resource
-	if i := strings.IndexByte(hid, ':'); i >= 0 && c.anonymous(a.Primitive) {
-		hid = hid[:i]
-	}
-	name := fmt.Sprintf("fail-count-%s#%s_%d", hid, a.Task, a.Interval.Milliseconds())
+	name := fmt.Sprintf("fail-count-%s#%s_%d", c.historyID(a.Resource, a.Primitive), a.Task, a.Interval.Milliseconds())
 	ns := c.cib.NodeState(a.Node)
 	cur := cib.Score(0)
 	if ns != nil && ns.Transient != nil {
@@ -1040,9 +1180,18 @@ func (c *Controller) onFenced(m message) {
 	c.changed("node " + name + " fenced")
 }
 
-// Tick runs the recurring monitors that are due.
+// Tick runs the recurring monitors and the delayed fencing that are due.
 func (c *Controller) Tick(now env.Mono) {
 	c.now = now
+	var wait []delayedFence
+	for _, f := range c.delayed {
+		if f.due <= now {
+			c.fenceNow(f.m)
+		} else {
+			wait = append(wait, f)
+		}
+	}
+	c.delayed = wait
 	for _, k := range slices.Sorted(maps.Keys(c.monitors)) {
 		r := c.monitors[k]
 		if r.running || r.stopped || r.next == 0 || now < r.next {
@@ -1062,6 +1211,14 @@ func (c *Controller) Tick(now env.Mono) {
 func (c *Controller) NextDeadline() (env.Mono, bool) {
 	var best env.Mono
 	found := false
+	if w := c.startupWait(); w > 0 && c.settled && c.dc == c.cfg.Self {
+		best, found = c.now.Add(w), true
+	}
+	for _, f := range c.delayed {
+		if !found || f.due < best {
+			best, found = f.due, true
+		}
+	}
 	for _, r := range c.monitors {
 		if r.running || r.stopped || r.next == 0 {
 			continue

@@ -197,7 +197,7 @@ func (cl *cluster) execute(id env.NodeID, r ExecRequest) ExecResult {
 	node := cl.names[id]
 	res := ExecResult{Call: r.Call}
 	if r.Class == "stonith" {
-		if r.Action == "off" {
+		if r.Action == "off" || r.Action == "reboot" {
 			cl.powerOff(r.Params["port"])
 		}
 		return res
@@ -515,5 +515,50 @@ func TestQuorumLossStopsResources(t *testing.T) {
 	cl.settle()
 	if got := cl.ctl[1].CIB(); rootAttr(got, "have-quorum") != "1" {
 		t.Fatalf("have-quorum %q after the DC regained quorum", rootAttr(got, "have-quorum"))
+	}
+}
+
+// A node that starts alone waits dc-deadtime for its peers before it
+// starts anything: two nodes booting apart must not both run the vip.
+func TestStartupWaitsForThePeers(t *testing.T) {
+	cl := newCluster(t, 2, reference)
+	// Start over with node 1 alone: node 2 never comes up.
+	fresh, err := New(Config{Self: 1, Names: cl.names, CIB: cl.ctl[1].CIB()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.ctl[1], cl.up, cl.bus = fresh, []env.NodeID{1}, nil
+	cl.membership()
+	cl.settle()
+	if got := cl.where("vip"); got != "" {
+		t.Fatalf("vip started on %q before the startup wait ended", got)
+	}
+	cl.tick(19 * time.Second)
+	if got := cl.where("vip"); got != "" {
+		t.Fatalf("vip started on %q after 19 s of the 20 s wait", got)
+	}
+	cl.tick(2 * time.Second)
+	if got := cl.where("vip"); got != "vm-node1" {
+		t.Fatalf("vip runs on %q after the startup wait, want vm-node1", got)
+	}
+}
+
+// In a two-node split with fencing, the node running the service shoots
+// at once and the other waits PriorityFencingDelay: the race is decided
+// for the service.
+func TestFenceRaceFavoursTheActiveNode(t *testing.T) {
+	conf := strings.Replace(reference, "property stonith-enabled=false", "property stonith-enabled=true\nprimitive fence-sim stonith:fence_sim", 1)
+	cl := newCluster(t, 2, conf)
+	cl.settle()
+	cl.agree()
+	active := cl.where("vip")
+	cl.partition([]env.NodeID{1}, []env.NodeID{2})
+	cl.settle()
+	// Each side now holds a fencing of the other; the passive side's is
+	// delayed. Run to just before the delay ends: only the active side
+	// has shot.
+	cl.tick(PriorityFencingDelay - time.Second)
+	if len(cl.fenced) != 1 || cl.fenced[0] == active {
+		t.Fatalf("fenced %v with the service on %s", cl.fenced, active)
 	}
 }
