@@ -371,7 +371,9 @@ func runCRMSwarm(r *Run) {
 			c.Procs[i].Restart()
 		}
 	}
-	if _, ok := c.Await(convergeBound, func() bool { return c.OneRing(0, 1) && c.liveCRM(0) && c.liveCRM(1) && c.CRMs[0].Controller().Settled() }); !ok {
+	if _, ok := c.Await(convergeBound, func() bool {
+		return c.OneRing(0, 1) && c.liveCRM(0) && c.liveCRM(1) && c.CRMs[0].Controller().Settled()
+	}); !ok {
 		r.Violationf("the nodes did not come back together after the faults (%s)", strings.Join(done, "; "))
 		return
 	}
