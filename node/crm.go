@@ -125,6 +125,27 @@ func StartCRM(e env.Env, m *Member, cfg CRMConfig) (*CRM, error) {
 	return c, nil
 }
 
+// Name is this node's name in the CIB.
+func (c *CRM) Name() string { return c.cfg.Names[c.e.Node] }
+
+// NameOf names node id as the CIB does.
+func (c *CRM) NameOf(id env.NodeID) string {
+	if n, ok := c.cfg.Names[id]; ok {
+		return n
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// Cleanup forgets a resource's failures on node ("" for all), as
+// crm_resource --cleanup.
+func (c *CRM) Cleanup(resource, node string) error {
+	if err := c.ctl.Cleanup(resource, node); err != nil {
+		return err
+	}
+	c.process()
+	return nil
+}
+
 // Controller returns the resource manager's state machine, for status.
 func (c *CRM) Controller() *controller.Controller { return c.ctl }
 
@@ -143,6 +164,7 @@ func (c *CRM) onGroupEvent(ev cpg.Event) {
 			nodes = append(nodes, mb.Node)
 		}
 		nodes = slices.Compact(nodes)
+		c.ctl.FailureStarted(c.m.FailureDetectedSince())
 		c.ctl.Membership(now, roundID(ev.Ring, nodes), nodes, c.m.Quorum().Quorate)
 	case cpg.EventDeliver:
 		if err := c.ctl.Deliver(now, ev.Sender.Node, ev.Payload); err != nil {

@@ -92,6 +92,10 @@ type Member struct {
 	// quorumWatches are the node's own parts told of quorum changes (the
 	// resource manager), after the Observer.
 	quorumWatches []func(quorum.Status)
+	// wasOperational and ringLostAt: when the ring last stopped being
+	// operational (a token lost, a node joining), for failover budgets.
+	wasOperational bool
+	ringLostAt     env.Mono
 
 	// connVersion is the link manager's connectivity version the ring's
 	// exclusions were last computed from.
@@ -207,6 +211,13 @@ func (m *Member) Ring() *totem.Ring { return m.ring }
 // Quorum returns the quorum state.
 func (m *Member) Quorum() quorum.Status { return m.quor.Status() }
 
+// FailureDetectedSince estimates when the last failure began: the ring
+// stopped being operational then, one token timeout after the last token
+// it saw (what a crashed node sent last). Failover budgets count from it.
+func (m *Member) FailureDetectedSince() env.Mono {
+	return m.ringLostAt - env.Mono(m.cfg.Totem.Token)
+}
+
 // WatchQuorum calls f on the loop for every later change of the quorum
 // state.
 func (m *Member) WatchQuorum(f func(quorum.Status)) { m.quorumWatches = append(m.quorumWatches, f) }
@@ -309,6 +320,12 @@ func (m *Member) process() {
 				m.handleEvent(now, ev)
 			}
 			m.ring.Advance(rd)
+		}
+		if op := m.ring.State() == totem.StateOperational; op != m.wasOperational {
+			if !op {
+				m.ringLostAt = m.e.Clock.Mono()
+			}
+			m.wasOperational = op
 		}
 		if m.quor.HasReady() {
 			progress = true

@@ -104,6 +104,20 @@ func (c *CRMCluster) reportFailover(crashAt time.Duration, survivor int, took ti
 	r.Figure("vip_start_ms", ms(vip.At-vip.Began), "ms")
 	r.Figure("httpd_start_ms", ms(httpd.At-httpd.Began), "ms")
 	r.Figure("overhead_ms", ms(took-(detected-crashAt)-(vip.At-vip.Began)-(httpd.At-httpd.Began)), "ms")
+	// The budget the survivor itself reports (log, hactl status).
+	if c.CRMs[survivor] == nil {
+		return
+	}
+	fo := c.CRMs[survivor].Controller().Failovers()
+	if len(fo) == 0 {
+		r.Violationf("%s reported no failover budget", name)
+		return
+	}
+	b := fo[len(fo)-1]
+	r.Figure("reported_detection_ms", ms(b.Detection), "ms")
+	r.Figure("reported_scheduling_ms", ms(b.Scheduling), "ms")
+	r.Figure("reported_agent_start_ms", ms(b.AgentStart), "ms")
+	r.Figure("reported_total_ms", ms(b.Total), "ms")
 }
 
 func lastStart(recs []StartRecord, host string, after time.Duration) *StartRecord {

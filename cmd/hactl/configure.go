@@ -16,12 +16,19 @@ import (
 	"github.com/hakit/hakit/node/runtime"
 )
 
-func configureCmd(stdout, stderr io.Writer) *cobra.Command {
+func configureCmd(socket *string, stdout, stderr io.Writer) *cobra.Command {
 	var cibFile, crmFile string
+	var wait bool
 	cmd := &cobra.Command{
-		Use:   "configure --cib FILE.xml [-f FILE.crm | COMMAND...]",
-		Short: "Edit a CIB file offline with crm shell configure commands",
-		Long: `configure applies crm shell configure commands (primitive, group, clone,
+		Use:   "configure [--cib FILE.xml] [-w] [-f FILE.crm | COMMAND...]",
+		Short: "Change the live cluster's configuration, or a CIB file offline, with crm shell configure commands",
+		Long: `Without --cib, configure applies the commands to the running cluster through
+the local hanode: the batch is applied to the cluster's CIB and proposed as a
+whole, every member applies all of it or nothing, and an error (named as
+below) leaves the cluster's configuration as it was; -w waits until the
+cluster has carried the change out.
+
+With --cib, configure applies crm shell configure commands (primitive, group, clone,
 location, colocation, order, property, rsc_defaults, delete, erase, show) to
 the CIB in FILE.xml, without a cluster. Commands come from -f FILE.crm or from
 the arguments, one command per argument. The whole batch is validated before
@@ -36,9 +43,6 @@ from an empty configuration, so a CIB can be built from a .crm file alone.
   hactl configure --cib cib.xml 'show vip'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
-			if cibFile == "" {
-				return usageErr("configure needs --cib FILE.xml")
-			}
 			if crmFile == "" && len(args) == 0 {
 				return usageErr("configure needs commands: -f FILE.crm, or one command per argument")
 			}
@@ -53,11 +57,16 @@ from an empty configuration, so a CIB can be built from a .crm file alone.
 				}
 				src, srcName = string(b), crmFile
 			}
+			if cibFile == "" {
+				return configureLive(*socket, src, wait, stdout)
+			}
 			return configure(cibFile, src, srcName, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&cibFile, "cib", "", "the CIB XML file to edit (created when missing)")
 	cmd.Flags().StringVarP(&crmFile, "file", "f", "", "read the commands from this crm shell file")
+	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "live cluster: wait until the cluster settles after the change")
+
 	return cmd
 }
 

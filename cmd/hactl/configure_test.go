@@ -197,7 +197,7 @@ func TestConfigureUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"configure", "show"}, "--cib"},
+		{[]string{"configure"}, "-f"},
 		{[]string{"configure", "--cib", f}, "-f"},
 		{[]string{"configure", "--cib", f, "-f", referenceCRM, "show"}, "not both"},
 		{[]string{"configure", "--cib", f, "--format", "json", "show"}, "unknown flag"},

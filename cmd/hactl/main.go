@@ -74,12 +74,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root := &cobra.Command{Use: "hactl", Short: "The hakit admin CLI", SilenceUsage: true, SilenceErrors: true}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().StringVar(&socket, "socket", defaultSocket, "hanode's API socket")
-	var asJSON bool
+	var asJSON, watch bool
 	status := &cobra.Command{
 		Use:   "status",
-		Short: "Show the ring, the links per peer and quorum",
+		Short: "Show the cluster like crm_mon -1 (nodes, resources, failures, failover budgets), then the ring, links and quorum",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if watch {
+				return watchStatus(socket, 2*time.Second, stdout)
+			}
+			if !asJSON {
+				if err := printLiveStatus(socket, stdout); err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			var out struct {
@@ -97,9 +106,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return nil
 		},
 	}
-	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	status.Flags().BoolVar(&asJSON, "json", false, "print the messaging layer's status as JSON")
+	status.Flags().BoolVar(&watch, "watch", false, "reprint the status every 2 s until interrupted")
 	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr),
-		configureCmd(stdout, stderr), simulateCmd(stdout, stderr))
+		configureCmd(&socket, stdout, stderr), simulateCmd(stdout, stderr),
+		nodeCmd(&socket, stdout), resourceCmd(&socket, stdout), raCmd(&socket, stdout))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	wrapArgs(root)
 	root.SetArgs(args)

@@ -41,6 +41,8 @@ type clusterOpts struct {
 	wrap []string
 	// totem are extra lines for the totem section.
 	totem []string
+	// env, if set, adds environment variables to node i's process.
+	env func(i int) []string
 }
 
 // syncBuffer is a log a test may read while the process writes it.
@@ -129,6 +131,9 @@ func (c *cluster) start(i int, confPath string) {
 	state := filepath.Join(c.dir, fmt.Sprintf("state-n%d", i+1))
 	argv := append(slices.Clone(c.opts.wrap), c.bin, "run", "--config", confPath, "--node", fmt.Sprintf("n%d", i+1), "--state-dir", state, "--socket", c.socket(i))
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if c.opts.env != nil {
+		cmd.Env = append(os.Environ(), c.opts.env(i)...)
+	}
 	log := &syncBuffer{}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {

@@ -3,10 +3,12 @@
 //	hanode keygen [--out /etc/corosync/authkey] [--force]
 //	hanode run --config /etc/corosync/corosync.conf [--node NAME|ID] [--authkey FILE]
 //	           [--state-dir /var/lib/hakit] [--socket /run/hakit/hanode.sock]
+//	           [--ocf-root /usr/lib/ocf]
 //
 // run joins the cluster described by a corosync.conf (Corosync 3 syntax and
-// defaults) over real UDP links, with the real clock, and serves the local
-// API hactl talks to. Exit status: 0 after a clean stop (SIGTERM, SIGINT),
+// defaults) over real UDP links, with the real clock, runs the resource
+// manager (the CIB in the state directory, agents under the OCF root or
+// built in) and serves the local API hactl talks to. Exit status: 0 after a clean stop (SIGTERM, SIGINT),
 // 1 on a runtime failure, 2 on bad usage or a bad configuration.
 package main
 
@@ -25,9 +27,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hakit/hakit/agents/builtin"
+	"github.com/hakit/hakit/agents/ocf"
 	"github.com/hakit/hakit/node"
 	"github.com/hakit/hakit/node/env"
 	"github.com/hakit/hakit/node/runtime"
@@ -95,7 +100,7 @@ func keygenCmd(out io.Writer) *cobra.Command {
 }
 
 func runCmd(stderr io.Writer) *cobra.Command {
-	var confPath, nodeName, keyPath, stateDir, socket string
+	var confPath, nodeName, keyPath, stateDir, socket, ocfRoot string
 	var debug bool
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -109,7 +114,7 @@ func runCmd(stderr io.Writer) *cobra.Command {
 			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return serve(ctx, log, confPath, nodeName, keyPath, stateDir, socket)
+			return serve(ctx, log, confPath, nodeName, keyPath, stateDir, socket, ocfRoot)
 		},
 	}
 	cmd.Flags().StringVar(&confPath, "config", "/etc/corosync/corosync.conf", "corosync.conf to run from")
@@ -117,11 +122,12 @@ func runCmd(stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&keyPath, "authkey", "", "authkey file (default: totem.keyfile, /etc/corosync/authkey)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", "/var/lib/hakit", "where the node keeps its state")
 	cmd.Flags().StringVar(&socket, "socket", "/run/hakit/hanode.sock", "unix socket of the local API (mode 0600)")
+	cmd.Flags().StringVar(&ocfRoot, "ocf-root", ocf.DefaultRoot, "OCF_ROOT: resource agents are resource.d/PROVIDER/TYPE under it (built-ins run for those missing)")
 	cmd.Flags().BoolVar(&debug, "debug", false, "log at debug level")
 	return cmd
 }
 
-func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, stateDir, socket string) error {
+func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, stateDir, socket, ocfRoot string) error {
 	src, err := os.ReadFile(confPath)
 	if err != nil {
 		return usageError{err}
@@ -175,12 +181,24 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 	e := runtime.NewEnv(self, loop, tr, disk, log)
 	e.Clock = clock
 
+	runner := ocf.New(ocf.Config{Loop: loop, Root: ocfRoot, Log: log,
+		Builtins: builtin.New(builtin.Options{StateDir: filepath.Join(stateDir, "rsctmp"), RunDir: filepath.Join(stateDir, "run")})})
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Shutdown(shutdownCtx)
+	}()
+
 	var member *node.Member
+	var crm *node.CRM
 	bench := newBench(e)
 	startErr := make(chan error, 1)
 	loop.Post(func() {
 		m, err := node.StartMember(e, mcfg, bench.observer())
 		member, bench.m = m, m
+		if err == nil {
+			crm, err = node.StartCRM(e, m, node.CRMConfig{Names: node.NodeNames(conf), Executor: runner})
+		}
 		startErr <- err
 	})
 	runErr := make(chan error, 1)
@@ -194,7 +212,7 @@ func serve(ctx context.Context, log *slog.Logger, confPath, nodeName, keyPath, s
 		return err
 	}
 	api, err := runtime.ServeAPI(socket, loop, func(c *runtime.Call) {
-		if !bench.handle(c) {
+		if !bench.handle(c) && !handleCRM(crm, runner, c) {
 			handle(member, c)
 		}
 	})

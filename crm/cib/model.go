@@ -1,6 +1,9 @@
 package cib
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // The model below mirrors Pacemaker's CIB XML element for element. String
 // fields hold attribute values exactly as written ("" = absent), because
@@ -455,31 +458,54 @@ func extraAttr(e Extra, name string) (string, bool) {
 // "". It reports an error for a node the configuration does not have.
 func (c *CIB) SetNodeAttr(uname, name, value string) error {
 	for i := range c.Config.Nodes {
-		n := &c.Config.Nodes[i]
-		if n.Uname != uname {
-			continue
+		if n := &c.Config.Nodes[i]; n.Uname == uname {
+			setNV(&n.InstanceAttrs, "nodes-"+n.ID, name, value)
+			return nil
 		}
-		if len(n.InstanceAttrs) == 0 {
-			if value == "" {
-				return nil
-			}
-			n.InstanceAttrs = []NVSet{{ID: "nodes-" + n.ID}}
-		}
-		set := &n.InstanceAttrs[0]
-		for j, p := range set.Pairs {
-			if p.Name == name {
-				if value == "" {
-					set.Pairs = append(set.Pairs[:j], set.Pairs[j+1:]...)
-				} else {
-					set.Pairs[j].Value = value
-				}
-				return nil
-			}
-		}
-		if value != "" {
-			set.Pairs = append(set.Pairs, NVPair{ID: set.ID + "-" + name, Name: name, Value: value})
-		}
-		return nil
 	}
 	return fmt.Errorf("no node named %q in the configuration", uname)
+}
+
+// SetMeta sets a meta attribute of resource id (what `crm resource
+// stop` does with target-role=Stopped), or deletes it when value is "".
+func (c *CIB) SetMeta(id, name, value string) error {
+	r, _ := c.Resource(id)
+	var sets *[]NVSet
+	switch r := r.(type) {
+	case *Primitive:
+		sets = &r.MetaAttrs
+	case *Group:
+		sets = &r.MetaAttrs
+	case *Clone:
+		sets = &r.MetaAttrs
+	default:
+		return fmt.Errorf("no resource %q in the configuration", id)
+	}
+	setNV(sets, id+"-meta_attributes", name, value)
+	return nil
+}
+
+// setNV sets name in the first of sets (created with id when there is
+// none), or deletes it from every set when value is "".
+func setNV(sets *[]NVSet, id, name, value string) {
+	if value == "" {
+		for i := range *sets {
+			set := &(*sets)[i]
+			set.Pairs = slices.DeleteFunc(set.Pairs, func(p NVPair) bool { return p.Name == name })
+		}
+		return
+	}
+	for i := range *sets {
+		for j, p := range (*sets)[i].Pairs {
+			if p.Name == name {
+				(*sets)[i].Pairs[j].Value = value
+				return
+			}
+		}
+	}
+	if len(*sets) == 0 {
+		*sets = []NVSet{{ID: id}}
+	}
+	set := &(*sets)[0]
+	set.Pairs = append(set.Pairs, NVPair{ID: set.ID + "-" + name, Name: name, Value: value})
 }

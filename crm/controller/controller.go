@@ -158,9 +158,21 @@ type Controller struct {
 	trCount    int
 	// replan asks the DC for a new transition once nothing is in flight.
 	replan bool
+	// idleSent: the DC announced the partition idle and nothing changed
+	// since; dcIdle: a member heard that announcement and nothing changed
+	// since.
+	idleSent bool
+	dcIdle   bool
 
 	// delayed are fencing actions waiting out their delay.
 	delayed []delayedFence
+	// failureStart is the driver's estimate of when the failure behind
+	// the next membership change began; runs are failovers in progress,
+	// failovers the finished ones (newest last, at most maxFailovers).
+	failureStart env.Mono
+	runs         []*failoverRun
+	failovers    []Failover
+
 	// startedAt is this node's first membership; everFull records that a
 	// membership held every node (the startup wait is over).
 	startedAt env.Mono
@@ -263,6 +275,13 @@ func (c *Controller) DC() env.NodeID {
 	return c.dc
 }
 
+// Members returns the current membership of the group.
+func (c *Controller) Members() []env.NodeID { return slices.Clone(c.members) }
+
+// Quorate reports the partition's quorum as the CIB records it (the DC's
+// view).
+func (c *Controller) Quorate() bool { return rootAttr(c.cib, "have-quorum") == "1" }
+
 // Settled reports whether the members of the current membership agree on
 // the CIB.
 func (c *Controller) Settled() bool { return c.settled }
@@ -274,7 +293,15 @@ func (c *Controller) Idle() bool {
 	if !c.settled || len(c.inflight) > 0 {
 		return false
 	}
-	return c.dc != c.cfg.Self || !c.replan && (c.transition == nil || c.transitionDone())
+	if c.dc != c.cfg.Self {
+		return c.dcIdle
+	}
+	return c.dcDone()
+}
+
+// dcDone reports, on the DC, that nothing is planned or running.
+func (c *Controller) dcDone() bool {
+	return !c.replan && len(c.inflight) == 0 && c.startupWait() == 0 && (c.transition == nil || c.transitionDone())
 }
 
 // Stats returns the counters.
@@ -317,7 +344,9 @@ func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID,
 		c.started, c.startedAt = true, now
 	}
 	c.ring = ring
+	prev := c.members
 	c.members = slices.Sorted(slices.Values(members))
+	c.trackFailovers(now, prev)
 	if len(c.members) >= len(c.cfg.Names) {
 		c.everFull = true
 	}
@@ -328,6 +357,7 @@ func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID,
 	c.held = nil
 	c.transition = nil
 	c.replan = false
+	c.idleSent, c.dcIdle = false, false
 	// Actions of nodes that left will never report: forget them (their
 	// resources' fate is the scheduler's, from the node's state).
 	for k, m := range c.inflight {
@@ -393,6 +423,12 @@ func (c *Controller) Deliver(now env.Mono, from env.NodeID, payload []byte) erro
 }
 
 func (c *Controller) apply(m message) {
+	if m.Kind != kindIdle {
+		c.dcIdle = false
+	}
+	if c.settled {
+		c.observeFailovers(m)
+	}
 	switch m.Kind {
 	case kindJoin:
 		c.onJoin(m)
@@ -417,6 +453,10 @@ func (c *Controller) apply(m message) {
 		c.onFenced(m)
 	case kindQuorum:
 		c.onQuorum(m)
+	case kindIdle:
+		c.dcIdle = m.From == c.dc && m.Ring == c.ring
+	case kindCleanup:
+		c.onCleanup(m)
 	}
 }
 
@@ -567,6 +607,111 @@ func (c *Controller) persist(x *cib.CIB) {
 	c.out.Persist = b
 }
 
+// Failover is the budget of one recovery: the resources a lost node ran,
+// running again elsewhere. Fencing is -1 when the node was not fenced.
+type Failover struct {
+	Node       string
+	Resources  []string
+	Detection  time.Duration // failure to the membership without the node
+	Fencing    time.Duration // fence requested to done, delays included
+	Scheduling time.Duration // membership (or fencing done) to the first start
+	AgentStart time.Duration // first start issued to the last one done
+	Total      time.Duration // failure to everything running again
+}
+
+const maxFailovers = 10
+
+type failoverRun struct {
+	node                 string
+	resources            []string
+	pending              map[string]bool
+	lostAt, detectedAt   env.Mono
+	fenceStart, fencedAt env.Mono
+	firstStart           env.Mono
+	fenced, startedFirst bool
+}
+
+// FailureStarted tells the controller when the failure behind the next
+// membership change began, as the messaging layer estimates it (the last
+// token seen); failover budgets count detection from it.
+func (c *Controller) FailureStarted(at env.Mono) { c.failureStart = at }
+
+// Failovers returns the budgets of the recent failovers, oldest first.
+func (c *Controller) Failovers() []Failover { return slices.Clone(c.failovers) }
+
+// trackFailovers starts a budget for every node that left running
+// resources, and drops those of nodes that are back.
+func (c *Controller) trackFailovers(now env.Mono, prev []env.NodeID) {
+	c.runs = slices.DeleteFunc(c.runs, func(r *failoverRun) bool { return slices.Contains(c.members, c.idOf(r.node)) })
+	lostAt := now
+	if c.failureStart != 0 && c.failureStart < now {
+		lostAt = c.failureStart
+	}
+	for _, id := range prev {
+		if slices.Contains(c.members, id) {
+			continue
+		}
+		name := c.name(id)
+		var rs []string
+		for _, rid := range slices.Sorted(maps.Keys(c.cib.Histories(name))) {
+			h := c.cib.Histories(name)[rid]
+			if p := c.primitive(rid); p != nil && h.State.Active() && p.Class != "stonith" && !c.inClone(rid) {
+				rs = append(rs, rid)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		run := &failoverRun{node: name, resources: rs, pending: map[string]bool{}, lostAt: lostAt, detectedAt: now}
+		for _, r := range rs {
+			run.pending[r] = true
+		}
+		c.runs = append(c.runs, run)
+	}
+}
+
+// observeFailovers follows the deliveries that make up a failover.
+func (c *Controller) observeFailovers(m message) {
+	for _, run := range c.runs {
+		switch {
+		case m.Kind == kindExec && sched.Task(m.Task) == sched.TaskFence && m.Resource == run.node && !run.fenced:
+			if run.fenceStart == 0 {
+				run.fenceStart = c.now
+			}
+		case m.Kind == kindFenced && (m.Name == run.node || c.name(m.Node) == run.node):
+			run.fenced, run.fencedAt = true, c.now
+		case m.Kind == kindExec && m.Task == string(sched.TaskStart) && run.pending[m.Primitive] && c.name(m.Node) != run.node:
+			if !run.startedFirst {
+				run.startedFirst, run.firstStart = true, c.now
+			}
+		case m.Kind == kindResult && m.Task == string(sched.TaskStart) && run.pending[m.Primitive] && m.RC == cib.RCOK && m.OpStatus == 0:
+			delete(run.pending, m.Primitive)
+		}
+	}
+	c.runs = slices.DeleteFunc(c.runs, func(run *failoverRun) bool {
+		if len(run.pending) > 0 || !run.startedFirst {
+			return false
+		}
+		f := Failover{Node: run.node, Resources: run.resources, Detection: run.detectedAt.Sub(run.lostAt), Fencing: -1,
+			AgentStart: c.now.Sub(run.firstStart), Total: c.now.Sub(run.lostAt)}
+		ready := run.detectedAt
+		if run.fenced {
+			f.Fencing = run.fencedAt.Sub(max(run.fenceStart, run.detectedAt))
+			ready = run.fencedAt
+		}
+		f.Scheduling = max(0, run.firstStart.Sub(ready))
+		c.failovers = append(c.failovers, f)
+		if len(c.failovers) > maxFailovers {
+			c.failovers = c.failovers[1:]
+		}
+		c.log.Info("controller: failover done", "node", f.Node, "resources", strings.Join(f.Resources, ","),
+			"detection_ms", f.Detection.Milliseconds(), "fencing_ms", f.Fencing.Milliseconds(),
+			"scheduling_ms", f.Scheduling.Milliseconds(), "agent_start_ms", f.AgentStart.Milliseconds(),
+			"total_ms", f.Total.Milliseconds())
+		return true
+	})
+}
+
 // ProposeConfig asks the partition to replace the configuration with
 // next's (its status is ignored). It is checked here first, so a refusal
 // costs no message; the change takes effect when delivered, in order with
@@ -622,6 +767,85 @@ func (c *Controller) onConfig(m message) {
 	c.persist(next)
 	c.changed("configuration changed")
 	refuse(nil)
+}
+
+// Cleanup asks the partition to forget resource's operation history and
+// fail counts on node ("" for every node), as crm_resource --cleanup
+// does; the DC then probes it again and places it afresh.
+func (c *Controller) Cleanup(resource, node string) error {
+	if r, _ := c.cib.Resource(resource); r == nil {
+		return fmt.Errorf("no resource %q in the configuration", resource)
+	}
+	var id env.NodeID
+	if node != "" {
+		if id = c.idOf(node); id == 0 {
+			return fmt.Errorf("no node named %q", node)
+		}
+	}
+	c.send(message{Kind: kindCleanup, Resource: resource, Node: id})
+	return nil
+}
+
+func (c *Controller) onCleanup(m message) {
+	r, _ := c.cib.Resource(m.Resource)
+	if r == nil {
+		c.stats.Stale++
+		return
+	}
+	// The primitives under the resource, by the ids the status uses.
+	ids := map[string]bool{}
+	var walk func(r cib.Resource)
+	walk = func(r cib.Resource) {
+		switch r := r.(type) {
+		case *cib.Primitive:
+			ids[r.ID] = true
+		case *cib.Group:
+			for _, ch := range r.Children {
+				walk(ch)
+			}
+		case *cib.Clone:
+			if r.Child != nil {
+				walk(r.Child)
+			}
+		}
+	}
+	walk(r)
+	changed := false
+	for i := range c.cib.Status.NodeStates {
+		ns := &c.cib.Status.NodeStates[i]
+		if m.Node != 0 && ns.Uname != c.name(m.Node) {
+			continue
+		}
+		if ns.LRM != nil {
+			n := len(ns.LRM.Resources)
+			ns.LRM.Resources = slices.DeleteFunc(ns.LRM.Resources, func(x cib.LRMResource) bool {
+				base, _, _ := strings.Cut(x.ID, ":")
+				return ids[base]
+			})
+			changed = changed || n != len(ns.LRM.Resources)
+		}
+		if ns.Transient != nil {
+			for j := range ns.Transient.Sets {
+				set := &ns.Transient.Sets[j]
+				n := len(set.Pairs)
+				set.Pairs = slices.DeleteFunc(set.Pairs, func(p cib.NVPair) bool {
+					for _, prefix := range []string{"fail-count-", "last-failure-"} {
+						if rest, ok := strings.CutPrefix(p.Name, prefix); ok {
+							base, _, _ := strings.Cut(rest, "#")
+							base, _, _ = strings.Cut(base, ":")
+							return ids[base]
+						}
+					}
+					return false
+				})
+				changed = changed || n != len(set.Pairs)
+			}
+		}
+	}
+	if changed {
+		c.cib.NumUpdates++
+		c.changed("cleanup of " + m.Resource)
+	}
 }
 
 // SetAttr asks the partition to set (or, with value "", delete) a
@@ -687,6 +911,7 @@ func (c *Controller) changed(why string) {
 		c.transition.aborted = true
 	}
 	c.replan = true
+	c.idleSent = false
 }
 
 func (c *Controller) transitionDone() bool {
@@ -712,6 +937,12 @@ func (c *Controller) drive() {
 		c.replan = false
 		c.plan()
 	}
+	defer func() {
+		if !c.idleSent && c.dcDone() {
+			c.idleSent = true
+			c.send(message{Kind: kindIdle, Ring: c.ring})
+		}
+	}()
 	t := c.transition
 	if t == nil || t.aborted {
 		return
@@ -762,6 +993,7 @@ func (c *Controller) plan() {
 	}
 	c.transition = t
 	if len(res.Actions) > 0 {
+		c.idleSent = false
 		c.stats.Transitions++
 		c.log.Info("controller: transition", "transition", t.id, "actions", len(res.Actions))
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {

@@ -310,6 +310,10 @@ func TestNodeCrashFailsOver(t *testing.T) {
 	if dc := cl.ctl[2].DC(); dc != 2 {
 		t.Fatalf("DC %d after node 1 crashed, want 2", dc)
 	}
+	fo := cl.ctl[2].Failovers()
+	if len(fo) != 1 || fo[0].Node != "vm-node1" || strings.Join(fo[0].Resources, ",") != "httpd,vip" || fo[0].Fencing != -1 {
+		t.Fatalf("failovers %+v, want vm-node1's httpd and vip, without fencing", fo)
+	}
 }
 
 func TestFencingComesBeforeRecovery(t *testing.T) {
@@ -336,6 +340,9 @@ func TestFencingComesBeforeRecovery(t *testing.T) {
 	}
 	if got := cl.where("vip"); got != "vm-node2" && got != "vm-node3" {
 		t.Fatalf("vip runs on %q after fencing", got)
+	}
+	if fo := cl.ctl[2].Failovers(); len(fo) != 1 || fo[0].Fencing < 0 {
+		t.Fatalf("failovers %+v, want one with fencing", fo)
 	}
 }
 
@@ -560,5 +567,28 @@ func TestFenceRaceFavoursTheActiveNode(t *testing.T) {
 	cl.tick(PriorityFencingDelay - time.Second)
 	if len(cl.fenced) != 1 || cl.fenced[0] == active {
 		t.Fatalf("fenced %v with the service on %s", cl.fenced, active)
+	}
+}
+
+func TestCleanupForgetsFailures(t *testing.T) {
+	conf := strings.Replace(reference, "rsc_defaults resource-stickiness=100", "rsc_defaults resource-stickiness=100 migration-threshold=1", 1)
+	cl := newCluster(t, 2, conf)
+	cl.settle()
+	delete(cl.running["httpd"], "vm-node1")
+	cl.tick(11 * time.Second)
+	cl.agree()
+	if got := cl.where("httpd"); got != "vm-node2" {
+		t.Fatalf("after one failure with migration-threshold=1 httpd runs on %q", got)
+	}
+	if err := cl.ctl[2].Cleanup("httpd", ""); err != nil {
+		t.Fatal(err)
+	}
+	cl.settle()
+	cl.agree()
+	if fc, _, err := cl.ctl[1].CIB().FailCount("vm-node1", "httpd"); err != nil || fc != 0 {
+		t.Fatalf("fail count %v (%v) after cleanup, want 0", fc, err)
+	}
+	if err := cl.ctl[1].Cleanup("nosuch", ""); err == nil {
+		t.Fatal("cleanup of an unknown resource was accepted")
 	}
 }

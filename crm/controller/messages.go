@@ -33,6 +33,13 @@ const (
 	// quorum: every member applies the DC's view at the same point of the
 	// stream (their own views change at slightly different moments).
 	kindQuorum msgKind = "quorum"
+	// kindIdle is the DC saying its transition is complete and nothing
+	// is pending: the other members then know the partition is idle
+	// (hactl -w waits for it on any node).
+	kindIdle msgKind = "idle"
+	// kindCleanup forgets a resource's history and fail counts on a node
+	// (or all nodes), as crm_resource --cleanup: the DC probes it again.
+	kindCleanup msgKind = "cleanup"
 )
 
 // message is the one wire shape; Kind says which fields matter. JSON keeps
@@ -107,7 +114,11 @@ func decodeMessage(b []byte) (message, error) {
 		if m.Node == 0 {
 			return message{}, fmt.Errorf("controller message fenced from node %d: no node", m.From)
 		}
-	case kindQuorum:
+	case kindQuorum, kindIdle:
+	case kindCleanup:
+		if m.Resource == "" {
+			return message{}, fmt.Errorf("controller message cleanup from node %d: no resource", m.From)
+		}
 	default:
 		return message{}, fmt.Errorf("controller message from node %d: unknown kind %q", m.From, m.Kind)
 	}

@@ -88,3 +88,36 @@ type HistBucket struct {
 	V int64  `json:"v"`
 	N uint64 `json:"n"`
 }
+
+// CRMStatus is the resource manager's view, as crm-status answers it.
+type CRMStatus struct {
+	Node    string   `json:"node"`
+	DC      string   `json:"dc,omitempty"`
+	Members []string `json:"members"`
+	Quorate bool     `json:"quorate"`
+	Settled bool     `json:"settled"`
+	Idle    bool     `json:"idle"`
+	// CIB is the whole CIB, status section included, as XML.
+	CIB string `json:"cib"`
+	// Failovers are the most recent failovers with their budgets.
+	Failovers []Failover `json:"failovers,omitempty"`
+}
+
+// Failover is one recovery of the resources of a lost node, with the time
+// each part took (ms; -1 when the part did not happen).
+type Failover struct {
+	Node       string   `json:"node"`
+	Resources  []string `json:"resources"`
+	DetectMS   float64  `json:"detection_ms"`
+	FenceMS    float64  `json:"fencing_ms"`
+	ScheduleMS float64  `json:"scheduling_ms"`
+	StartMS    float64  `json:"agent_start_ms"`
+	TotalMS    float64  `json:"total_ms"`
+}
+
+// Agent is one resource agent hanode can run, as ra-list answers.
+type Agent struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	Path   string `json:"path,omitempty"`
+}
