@@ -45,3 +45,26 @@ func TestUnknownScenario(t *testing.T) {
 		t.Error("unknown scenario accepted")
 	}
 }
+
+// Seeds that once failed, each with the bug it found; they must keep
+// passing.
+func TestFoundSeeds(t *testing.T) {
+	for _, c := range []struct {
+		scenario string
+		seed     uint64
+		bug      string
+	}{
+		{"crm-failback", 272, "the DC replanned while its own dispatch of a start was still undelivered: apache on both nodes"},
+		{"crm-failback", 906, "the same race"},
+		{"crm-swarm", 277, "the same race, the vip on both nodes"},
+		{"crm-swarm", 590, "the same race"},
+	} {
+		res, err := Execute(c.scenario, c.seed, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Passed() {
+			t.Errorf("%s seed %d (%s): %v\nreplay: %s", c.scenario, c.seed, c.bug, res.Violations, res.Replay())
+		}
+	}
+}

@@ -15,7 +15,6 @@ package controller
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -158,6 +157,10 @@ type Controller struct {
 	trCount    int
 	// replan asks the DC for a new transition once nothing is in flight.
 	replan bool
+	// unsent counts the DC's dispatches not yet delivered back to it: they
+	// are in flight too, though no member has recorded them yet, and a
+	// plan made before they land would not know what they start.
+	unsent int
 	// idleSent: the DC announced the partition idle and nothing changed
 	// since; dcIdle: a member heard that announcement and nothing changed
 	// since.
@@ -301,7 +304,7 @@ func (c *Controller) Idle() bool {
 
 // dcDone reports, on the DC, that nothing is planned or running.
 func (c *Controller) dcDone() bool {
-	return !c.replan && len(c.inflight) == 0 && c.startupWait() == 0 && (c.transition == nil || c.transitionDone())
+	return !c.replan && len(c.inflight) == 0 && c.unsent == 0 && c.startupWait() == 0 && (c.transition == nil || c.transitionDone())
 }
 
 // Stats returns the counters.
@@ -358,6 +361,7 @@ func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID,
 	c.transition = nil
 	c.replan = false
 	c.idleSent, c.dcIdle = false, false
+	c.unsent = 0
 	// Actions of nodes that left will never report: forget them (their
 	// resources' fate is the scheduler's, from the node's state).
 	for k, m := range c.inflight {
@@ -933,7 +937,7 @@ func (c *Controller) drive() {
 	if c.startupWait() > 0 {
 		return
 	}
-	if c.replan && len(c.inflight) == 0 {
+	if c.replan && len(c.inflight) == 0 && c.unsent == 0 {
 		c.replan = false
 		c.plan()
 	}
@@ -996,14 +1000,23 @@ func (c *Controller) plan() {
 		c.idleSent = false
 		c.stats.Transitions++
 		c.log.Info("controller: transition", "transition", t.id, "actions", len(res.Actions))
-		if c.log.Enabled(context.Background(), slog.LevelDebug) {
-			var list []string
-			for _, a := range res.Actions {
-				list = append(list, fmt.Sprintf("%s %s %s", a.Task, a.Resource, a.Node))
-			}
-			c.log.Debug("controller: transition actions", "transition", t.id, "actions", strings.Join(list, ", "))
-		}
+		c.log.Debug("controller: transition actions", "transition", t.id, "actions", actionList(res.Actions))
 	}
+}
+
+// actionList renders a transition's actions for the log only when the
+// record is written (a large transition is a long line).
+type actionList []sched.Action
+
+func (l actionList) LogValue() slog.Value {
+	var b strings.Builder
+	for i, a := range l {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s %s", a.Task, a.Resource, a.Node)
+	}
+	return slog.StringValue(b.String())
 }
 
 func (c *Controller) dispatch(t *transition, a sched.Action) {
@@ -1014,15 +1027,21 @@ func (c *Controller) dispatch(t *transition, a sched.Action) {
 		// The DC fences, with the first fence device configured.
 		target = c.cfg.Self
 	}
-	m := message{Kind: kindExec, Transition: t.id, Action: a.ID, Node: target, Resource: a.Resource,
+	m := message{Kind: kindExec, Ring: c.ring, Transition: t.id, Action: a.ID, Node: target, Resource: a.Resource,
 		Primitive: a.Primitive, Task: string(a.Task), Interval: a.Interval}
+	c.unsent++
 	c.send(m)
 }
 
 func (c *Controller) onExec(m message) {
-	if !c.settled || !slices.Contains(c.members, m.Node) {
+	// A dispatch of an earlier membership is void: its DC planned on
+	// facts the members have since replaced.
+	if !c.settled || m.Ring != c.ring || m.From != c.dc || !slices.Contains(c.members, m.Node) {
 		c.stats.Stale++
 		return
+	}
+	if m.From == c.cfg.Self && c.unsent > 0 {
+		c.unsent--
 	}
 	c.inflight[actionKey{m.Transition, m.Action}] = m
 	if m.Node != c.cfg.Self {
