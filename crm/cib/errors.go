@@ -61,7 +61,15 @@ type Problem struct {
 	Line     int // 0 when the element was not read from a file
 	Path     string
 	Msg      string
+	// ID names the kind of problem where a tool may want to recognise
+	// it without reading Msg: ProblemSplitBrain. "" for most.
+	ID string
 }
+
+// ProblemSplitBrain is the ID of Validate's warning that fencing is
+// disabled and no-quorum-policy=ignore. hactl configure verify replaces
+// it with one warning for each half, each with its own fix.
+const ProblemSplitBrain = "split-brain"
 
 // String is "file:line: severity: path: message".
 func (p Problem) String() string {

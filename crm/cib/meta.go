@@ -61,6 +61,23 @@ func Values(sets []NVSet, in RuleInput) (map[string]string, error) {
 // values is Values with one set, by id, taken before all others: Pacemaker
 // reads cluster options from "cib-bootstrap-options" first.
 func values(sets []NVSet, in RuleInput, first string) (map[string]string, error) {
+	out := map[string]string{}
+	err := eachPair(sets, in, first, func(_ *NVSet, p *NVPair) bool {
+		if _, seen := out[p.Name]; !seen {
+			out[p.Name] = p.Value
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachPair calls f with every pair Values reads, in the order it reads
+// them (so the first pair of a name is the one that counts), until f
+// returns false.
+func eachPair(sets []NVSet, in RuleInput, first string, f func(*NVSet, *NVPair) bool) error {
 	order := make([]int, len(sets))
 	for i := range order {
 		order[i] = i
@@ -70,7 +87,7 @@ func values(sets []NVSet, in RuleInput, first string) (map[string]string, error)
 		if s.Score != "" {
 			v, err := ParseScore(s.Score)
 			if err != nil {
-				return nil, fmt.Errorf("set %s: score: %w", quote(s.ID), err)
+				return fmt.Errorf("set %s: score: %w", quote(s.ID), err)
 			}
 			scores[i] = v
 		}
@@ -84,7 +101,6 @@ func values(sets []NVSet, in RuleInput, first string) (map[string]string, error)
 		}
 		return int(scores[b]) - int(scores[a])
 	})
-	out := map[string]string{}
 	for _, i := range order {
 		s := &sets[i]
 		if s.IDRef != "" {
@@ -93,7 +109,7 @@ func values(sets []NVSet, in RuleInput, first string) (map[string]string, error)
 		if s.Rule != nil {
 			ok, err := s.Rule.EvalWith(in)
 			if err != nil {
-				return nil, fmt.Errorf("set %s: %w", quote(s.ID), err)
+				return fmt.Errorf("set %s: %w", quote(s.ID), err)
 			}
 			if !ok {
 				continue
@@ -104,12 +120,12 @@ func values(sets []NVSet, in RuleInput, first string) (map[string]string, error)
 			if p.IDRef != "" || p.Name == "" || !p.HasValue() {
 				continue
 			}
-			if _, seen := out[p.Name]; !seen {
-				out[p.Name] = p.Value
+			if !f(s, p) {
+				return nil
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Meta is a resource's effective meta-attributes. The accessors give
@@ -322,6 +338,26 @@ func (c *CIB) Property(name string, in RuleInput) (string, bool, error) {
 	}
 	v, ok := vals[name]
 	return v, ok, nil
+}
+
+// PropertyPair is Property's answer with where it came from: the nvpair
+// that sets the property (nil when none does) and its XPath, for messages
+// that point the admin at the line to change.
+func (c *CIB) PropertyPair(name string, in RuleInput) (*NVPair, string, error) {
+	var pair *NVPair
+	var path string
+	err := eachPair(c.Config.CRMConfig, in, "cib-bootstrap-options", func(s *NVSet, p *NVPair) bool {
+		if p.Name != name {
+			return true
+		}
+		pair = p
+		path = "/cib/configuration/crm_config/" + seg("cluster_property_set", s.ID) + "/" + seg("nvpair", p.ID)
+		return false
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("crm_config: %w", err)
+	}
+	return pair, path, nil
 }
 
 // NodeAttrs builds the attributes rules see for the node named uname: the

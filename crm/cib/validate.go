@@ -767,6 +767,7 @@ func (v *validator) safety(c *CIB) {
 	}
 	if !fencing && vals["no-quorum-policy"] == "ignore" {
 		v.warnf(0, "/cib/configuration/crm_config", "fencing is disabled and no-quorum-policy=ignore: during a partition every side runs every resource (split brain)")
+		v.out[len(v.out)-1].ID = ProblemSplitBrain
 	}
 }
 

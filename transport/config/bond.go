@@ -85,6 +85,39 @@ func (b BondTiming) FailoverWindow() time.Duration {
 func CheckBondTiming(c *Config, bonds []BondTiming) []string {
 	var out []string
 	file := c.fileName()
+	for _, w := range BondWarnings(c, bonds) {
+		out = append(out, warning{w.Line, w.Msg + w.sep + w.Hint}.format(file))
+	}
+	return out
+}
+
+// BondWarning is one finding of BondWarnings: CheckBondTiming's text, in
+// parts, for tools that print the fix apart from the problem (hactl
+// configure verify).
+type BondWarning struct {
+	Bond string
+	// Link is false for the token check and true for the knet link
+	// check (see CheckBondTiming).
+	Link bool
+	// Line is the corosync.conf line to change: the token's for the token
+	// check, the first affected link's interface block for the link
+	// check; 0 when the value is a default the file does not write.
+	Line int
+	// Window is the bond's failover window, Token the effective token.
+	Window, Token time.Duration
+	// MinToken is the smallest token that passes both checks; 0 when no
+	// token Corosync accepts does.
+	MinToken  time.Duration
+	Msg, Hint string
+
+	sep string // what joins Msg and Hint in CheckBondTiming's text
+}
+
+// BondWarnings is CheckBondTiming with each warning as a BondWarning, in
+// the same order: per bond, the token check, then the link check. A bond
+// whose failover the timers ride out gives none.
+func BondWarnings(c *Config, bonds []BondTiming) []BondWarning {
+	var out []BondWarning
 	tokenLine := c.at("totem.token", "totem.token_coefficient")
 	for _, b := range bonds {
 		w := b.FailoverWindow()
@@ -92,6 +125,13 @@ func CheckBondTiming(c *Config, bonds []BondTiming) []string {
 			continue
 		}
 		bt := checkBond(c, w)
+		if bt.tokenOK && len(bt.downLinks) == 0 {
+			continue
+		}
+		minTok, minOK := minBondToken(c, w)
+		if !minOK {
+			minTok = 0
+		}
 		down := fmtBond(w - b.Miimon)
 		if w-b.Miimon != b.Downdelay {
 			down = fmt.Sprintf("%s, rounded down to %s", fmtBond(b.Downdelay), down)
@@ -104,11 +144,11 @@ func CheckBondTiming(c *Config, bonds []BondTiming) []string {
 			}
 			msg := fmt.Sprintf("%s; if totem's links all use it, a failover silences totem for up to %s, and the token (effective %s) must outlast that plus one token retransmit (%s) and one hold (%s), %s in all, or a failover can cost the token and change the membership",
 				what, silenced, fmtBond(bt.token), fmtBond(bt.retransmit), fmtBond(bt.hold), fmtBond(bt.outage+bt.retransmit+bt.hold))
-			if tok, ok := minBondToken(c, w); ok {
-				msg += fmt.Sprintf(": raise token to at least %s", fmtBond(tok))
+			hint, sep := "lower the bond's downdelay", " or "
+			if minOK {
+				hint, sep = fmt.Sprintf("raise token to at least %s or lower the bond's downdelay", fmtBond(minTok)), ": "
 			}
-			msg += " or lower the bond's downdelay"
-			out = append(out, warning{tokenLine, msg}.format(file))
+			out = append(out, BondWarning{Bond: b.Name, Line: tokenLine, Window: w, Token: bt.token, MinToken: minTok, Msg: msg, Hint: hint, sep: sep})
 		}
 		if len(bt.downLinks) > 0 {
 			var links []string
@@ -122,8 +162,13 @@ func CheckBondTiming(c *Config, bonds []BondTiming) []string {
 			if line == 0 {
 				line = tokenLine
 			}
-			out = append(out, warning{line, fmt.Sprintf("%s, longer than knet's ping timeout allows: it would mark %s down during a failover, and a link that is down carries nothing until %d pongs bring it back; raise knet_ping_interval and knet_ping_timeout until the timeout exceeds that silence (or token, from which both derive), or lower the bond's downdelay",
-				what, strings.Join(links, ", "), bt.pongs)}.format(file))
+			out = append(out, BondWarning{
+				Bond: b.Name, Link: true, Line: line, Window: w, Token: bt.token, MinToken: minTok,
+				Msg: fmt.Sprintf("%s, longer than knet's ping timeout allows: it would mark %s down during a failover, and a link that is down carries nothing until %d pongs bring it back",
+					what, strings.Join(links, ", "), bt.pongs),
+				Hint: "raise knet_ping_interval and knet_ping_timeout until the timeout exceeds that silence (or token, from which both derive), or lower the bond's downdelay",
+				sep:  "; ",
+			})
 		}
 	}
 	return out

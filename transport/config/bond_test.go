@@ -219,3 +219,34 @@ func TestReadBondTimings(t *testing.T) {
 		t.Errorf("no bonds: %v, %v", got, err)
 	}
 }
+
+// BondWarnings carries CheckBondTiming's warnings in parts, so a tool can
+// print the fix apart from the problem; joined, they are the same text.
+func TestBondWarningsParts(t *testing.T) {
+	c, err := Parse("corosync.conf", []byte(bondConf(2, true, "\ttoken: 1000\n", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bonds := []BondTiming{{Name: "bond0", Miimon: 100 * msec, Downdelay: 200 * msec}}
+	ws := BondWarnings(c, bonds)
+	if len(ws) != 2 {
+		t.Fatalf("%d warnings, want the token's and the link's: %+v", len(ws), ws)
+	}
+	tok, link := ws[0], ws[1]
+	if tok.Link || tok.Line != 4 || tok.Window != 300*msec || tok.Token != 1000*msec || tok.MinToken != 1200*msec ||
+		tok.Hint != "raise token to at least 1200 ms or lower the bond's downdelay" || strings.Contains(tok.Msg, "raise") {
+		t.Errorf("token warning %+v", tok)
+	}
+	if !link.Link || link.Line != 5 || link.Bond != "bond0" || !strings.HasPrefix(link.Hint, "raise knet_ping_interval") || strings.Contains(link.Msg, "raise") {
+		t.Errorf("link warning %+v", link)
+	}
+	text := CheckBondTiming(c, bonds)
+	for i, w := range ws {
+		if want := fmt.Sprintf("corosync.conf:%d: %s%s%s", w.Line, w.Msg, w.sep, w.Hint); text[i] != want {
+			t.Errorf("CheckBondTiming[%d] = %q, want %q", i, text[i], want)
+		}
+	}
+	if ws := BondWarnings(c, []BondTiming{{Name: "bond0", Miimon: 100 * msec}}); len(ws) != 0 {
+		t.Errorf("a 100 ms failover against token 1000: %+v", ws)
+	}
+}

@@ -41,6 +41,10 @@ func (c *Config) validate() []error {
 	return v.errs
 }
 
+// File is the name Parse was given: what every warning and error starts
+// with. It is "" for a Config built in code.
+func (c *Config) File() string { return c.file }
+
 func (c *Config) fileName() string {
 	if c.file == "" {
 		return "config"
