@@ -66,7 +66,7 @@ from an empty configuration, so a CIB can be built from a .crm file alone.
 	cmd.Flags().StringVar(&cibFile, "cib", "", "the CIB XML file to edit (created when missing)")
 	cmd.Flags().StringVarP(&crmFile, "file", "f", "", "read the commands from this crm shell file")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "live cluster: wait until the cluster settles after the change")
-	cmd.AddCommand(verifyCmd(stdout))
+	cmd.AddCommand(verifyCmd(socket, stdout))
 	return cmd
 }
 

@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hakit/hakit/crm/cib"
 	"github.com/hakit/hakit/crm/verify"
+	"github.com/hakit/hakit/node/runtime"
 	"github.com/hakit/hakit/transport/config"
 )
 
-func verifyCmd(stdout io.Writer) *cobra.Command {
+func verifyCmd(socket *string, stdout io.Writer) *cobra.Command {
 	var opts verifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify --cib FILE.xml [--corosync-conf FILE] [--interfaces FILE]... [--bond NAME:miimon=MS,downdelay=MS]... [--strict] [--format text|json]",
+		Use:   "verify [--cib FILE.xml] [--corosync-conf FILE] [--interfaces FILE]... [--bond NAME:miimon=MS,downdelay=MS]... [--strict] [--format text|json]",
 		Short: "Check a CIB like crm_verify, and the setups that fail under a partition or a NIC failure",
 		Long: `verify checks the CIB in FILE.xml offline, as crm_verify does, and also warns
 about what crm_verify lets through: fencing disabled (or enabled with no fence
@@ -39,9 +41,7 @@ input cannot be read; 0 otherwise, warnings included, as crm_verify.`,
   hactl configure verify --cib cib.xml --bond bond0:miimon=100,downdelay=200 --strict --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if opts.cib == "" {
-				return usageErr("verify needs --cib FILE.xml")
-			}
+			opts.socket = *socket
 			if opts.format != "text" && opts.format != "json" {
 				return usageErr(fmt.Sprintf("verify: unknown --format %q: use text or json", opts.format))
 			}
@@ -49,7 +49,7 @@ input cannot be read; 0 otherwise, warnings included, as crm_verify.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.cib, "cib", "", "the CIB XML file to check")
+	f.StringVar(&opts.cib, "cib", "", "the CIB XML file to check (default: the running cluster's)")
 	f.StringVar(&opts.corosync, "corosync-conf", "", "the cluster's corosync.conf, for the token timing")
 	f.StringArrayVar(&opts.interfaces, "interfaces", nil, "a Debian /etc/network/interfaces file to read bonds from (repeatable)")
 	f.StringArrayVar(&opts.bonds, "bond", nil, "a bond's timing, NAME:miimon=MS[,downdelay=MS][,updelay=MS][,mode=MODE] (repeatable)")
@@ -60,6 +60,9 @@ input cannot be read; 0 otherwise, warnings included, as crm_verify.`,
 
 type verifyOptions struct {
 	cib, corosync, format string
+	// socket is the live cluster's hanode, asked for its CIB when no
+	// --cib is given.
+	socket string
 	interfaces, bonds     []string
 	strict                bool
 }
@@ -82,8 +85,15 @@ func runVerify(opts verifyOptions, stdout io.Writer) error {
 		}
 		flagBonds = append(flagBonds, b)
 	}
-	data, err := os.ReadFile(opts.cib)
-	if err != nil {
+	var data []byte
+	var err error
+	if opts.cib == "" {
+		st, err := crmCall(opts.socket, runtime.Request{Cmd: "crm-status"}, false, 30*time.Second)
+		if err != nil {
+			return fmt.Errorf("%w (to check a CIB file, give --cib FILE.xml)", err)
+		}
+		opts.cib, data = "the cluster's CIB", []byte(st.CIB)
+	} else if data, err = os.ReadFile(opts.cib); err != nil {
 		return err
 	}
 	c, err := cib.Parse(opts.cib, data)

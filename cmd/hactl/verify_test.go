@@ -191,7 +191,7 @@ func TestVerifyErrors(t *testing.T) {
 		{"interfaces error names file and line", []string{"--cib", referenceCIB, "--interfaces", badIface}, 1, "", badIface + `:4: bond-downdelay "soon" is not a whole number of milliseconds`},
 		{"corosync.conf error names file and line", []string{"--cib", referenceCIB, "--corosync-conf", write("c.conf", "totem {\n\ttoken: x\n}\n")}, 1, "", "c.conf:2:"},
 		{"missing CIB", []string{"--cib", filepath.Join(dir, "nope.xml")}, 1, "", "nope.xml"},
-		{"no --cib", nil, 2, "", "verify needs --cib"},
+		{"no --cib and no cluster", []string{"--socket", filepath.Join(dir, "none.sock")}, 1, "", "give --cib FILE.xml"},
 		{"bad format", []string{"--cib", referenceCIB, "--format", "xml"}, 2, "", `unknown --format "xml"`},
 		{"bad --bond", []string{"--cib", referenceCIB, "--bond", "bond0:downdelay=200"}, 2, "", "give miimon=MS"},
 		{"--bond twice", []string{"--cib", referenceCIB, "--bond", "bond0:miimon=100", "--bond", "bond0:miimon=50"}, 2, "", "--bond bond0 is given twice"},
