@@ -18,7 +18,7 @@ import (
 // order) and an executor that acts on a ground truth: which node runs
 // which resource. What the controllers believe is checked against it.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	names   map[env.NodeID]string
 	ctl     map[env.NodeID]*Controller
 	up      []env.NodeID
@@ -49,7 +49,7 @@ type pendingExec struct {
 	req  ExecRequest
 }
 
-func newCluster(t *testing.T, n int, conf string) *cluster {
+func newCluster(t testing.TB, n int, conf string) *cluster {
 	t.Helper()
 	base, err := crmsh.ApplyText(crmsh.Empty(), conf)
 	if err != nil {
@@ -135,7 +135,7 @@ func (cl *cluster) powerOff(name string) {
 func (cl *cluster) settle() {
 	cl.t.Helper()
 	for step := 0; ; step++ {
-		if step > 10000 {
+		if step > 1000000 {
 			cl.t.Fatal("the cluster does not settle")
 		}
 		for _, id := range cl.up {
