@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hakit/hakit/agents"
+	"github.com/hakit/hakit/internal/netnstest"
 )
 
 const (
@@ -31,12 +32,7 @@ func dummyLab(t *testing.T) netlink.Link {
 // one end of a veth pair (whose peer is name-p), carrying cidr.
 func addLabLink(t *testing.T, name, cidr string) netlink.Link {
 	t.Helper()
-	err := netlink.LinkAdd(&netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: name}})
-	if err == nil {
-		netlink.LinkDel(&netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: name}})
-		return addLink(t, &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: name}}, cidr)
-	}
-	return addLink(t, &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "-p"}, cidr)
+	return netnstest.AddLink(t, nil, name, cidr)
 }
 
 func TestIPaddr2Lifecycle(t *testing.T) {

@@ -3,54 +3,19 @@ package builtin
 import (
 	"net"
 	"os"
-	"runtime"
 	"testing"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+
+	"github.com/hakit/hakit/internal/netnstest"
 )
 
 // inNewNetns moves the test's goroutine, locked to its OS thread, into a
-// fresh network namespace with loopback up, until the test ends. The
-// namespace is unnamed: it disappears, with every link made in it, when
-// the cleanup has moved the thread back and closed its handle. Subtests
-// run on goroutines of their own and must call it themselves. It skips
-// the test when not root or when namespaces are unavailable.
+// fresh network namespace with loopback up, until the test ends (see
+// netnstest.Enter). Subtests must call it themselves.
 func inNewNetns(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace")
-	}
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Skipf("network namespaces unavailable: %v", err)
-	}
-	ns, err := netns.New()
-	if err != nil {
-		orig.Close()
-		runtime.UnlockOSThread()
-		t.Skipf("cannot create a network namespace: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := netns.Set(orig); err != nil {
-			// The thread stays locked, so it ends with the goroutine
-			// and never serves another test from inside the namespace.
-			t.Errorf("restoring the network namespace: %v", err)
-			return
-		}
-		ns.Close()
-		orig.Close()
-		runtime.UnlockOSThread()
-	})
-	lo, err := netlink.LinkByName("lo")
-	if err != nil {
-		t.Fatalf("lo: %v", err)
-	}
-	if err := netlink.LinkSetUp(lo); err != nil {
-		t.Fatalf("lo up: %v", err)
-	}
+	netnstest.Enter(t)
 }
 
 // addLink creates link, gives it cidr (when not empty) and brings it up.
@@ -81,7 +46,8 @@ func addLink(t *testing.T, link netlink.Link, cidr string) netlink.Link {
 	return l
 }
 
-// addrsOf lists link's addresses of the family of ip as "ip/prefix label".
+// findAddr looks ip up among the addresses of linkName in the calling
+// thread's namespace, with its prefix length and label.
 func findAddr(t *testing.T, linkName string, ip net.IP) (prefix int, label string, found bool) {
 	t.Helper()
 	l, err := netlink.LinkByName(linkName)

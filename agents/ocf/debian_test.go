@@ -77,6 +77,7 @@ func TestDebianMetaDataParses(t *testing.T) {
 	}{
 		{"heartbeat", "Dummy", nil, []string{"state", "fake"}, []string{"start", "stop", "monitor", "meta-data", "validate-all"}},
 		{"heartbeat", "IPaddr2", []string{"ip"}, []string{"ip", "nic", "cidr_netmask"}, []string{"start", "stop", "monitor", "meta-data"}},
+		{"heartbeat", "apache", nil, []string{"configfile", "httpd", "statusurl", "testregex", "envfiles"}, []string{"start", "stop", "monitor", "meta-data", "validate-all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

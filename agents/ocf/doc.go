@@ -8,8 +8,8 @@
 // per-resource queue that runs one operation at a time per resource, the
 // timeout that kills the agent's whole process group, the mapping of exit
 // codes and signals to agents.Result, capturing output and the
-// "ocf-exit-reason:" line, and listing the installed agents for
-// `hactl ra list`.
+// "ocf-exit-reason:" line, the network namespace scripts run in
+// (Config.NetNS), and listing the installed agents for `hactl ra list`.
 //
 // This is one of the adapters allowed to start processes and goroutines
 // (internal/detguard): every result goes back to the node through its

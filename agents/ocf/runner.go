@@ -52,6 +52,16 @@ type Config struct {
 	// DefaultTimeout applies to an Op whose Timeout is zero or negative.
 	// Default DefaultTimeout.
 	DefaultTimeout time.Duration
+	// NetNS, when set, is a network namespace for agent scripts to run in,
+	// as `ip netns exec` runs a command: a file such as /run/netns/<name>
+	// or /proc/<pid>/ns/net, opened for each operation. Only the network
+	// namespace changes: unlike ip netns exec, /sys is not remounted, so
+	// /sys/class/net still shows the node's own links. Built-in agents run
+	// in the node's namespace regardless, since Go code cannot hold its
+	// goroutines (an HTTP client's dialers, say) in another. An operation
+	// whose namespace cannot be entered fails with StatusError. Default:
+	// the node's own namespace.
+	NetNS string
 	// Log receives one record per finished operation: warnings for
 	// timeouts and errors, info for agents not installed, debug for the
 	// rest. Default: discarded.

@@ -51,12 +51,12 @@ func (r *Runner) runScript(ctx context.Context, path string, op agents.Op, timeo
 	stderr := io.MultiWriter(combined, reason)
 
 	cmd := command(ctx, path, []string{path, op.Action}, environ, stdout, stderr)
-	err = cmd.Start()
+	err = r.start(cmd)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// A script without a #! line: execvp, which Pacemaker uses, hands
 		// such files to /bin/sh, so custom agents written that way work there.
 		cmd = command(ctx, "/bin/sh", []string{"sh", path, op.Action}, environ, stdout, stderr)
-		err = cmd.Start()
+		err = r.start(cmd)
 	}
 	if err == nil {
 		err = cmd.Wait()
@@ -151,8 +151,12 @@ func earlyReason(ctx context.Context, agentReason string, timeout time.Duration)
 // execFailure maps a failure to start the agent as pacemaker-execd does
 // (services__handle_exec_error): a missing file or interpreter means the
 // agent is not installed; a permission problem is OCF_ERR_PERM; anything
-// else is a generic error.
+// else, a namespace that cannot be entered included, is a generic error.
 func execFailure(err error) (agents.Status, agents.RC) {
+	var nsErr *netnsError
+	if errors.As(err, &nsErr) {
+		return agents.StatusError, agents.RCErrGeneric
+	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		switch errno {

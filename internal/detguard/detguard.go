@@ -28,9 +28,9 @@ var Core = []string{"transport", "crm", "agents", "node", "sim", "scenarios", "i
 
 // Adapters lists the directories inside Core allowed to touch the OS: the
 // production clock and loop, the UDP transport, the OCF script runner, the
-// built-in Go agents (netlink, processes, HTTP, ICMP), and
-// this guard (which reads source files).
-var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf", "agents/builtin", "internal/detguard"}
+// built-in Go agents (netlink, processes, HTTP, ICMP), the tests'
+// network-namespace helper, and this guard (which reads source files).
+var Adapters = []string{"node/runtime", "transport/udp", "agents/ocf", "agents/builtin", "internal/netnstest", "internal/detguard"}
 
 // Violation is one banned use.
 type Violation struct {
