@@ -105,7 +105,7 @@ func StartCRM(e env.Env, m *Member, cfg CRMConfig) (*CRM, error) {
 		return nil, fmt.Errorf("reading %s: %w", CIBFile, err)
 	}
 	ctl, err := controller.New(controller.Config{Self: e.Node, Names: cfg.Names, CIB: base,
-		DefaultTimeout: cfg.DefaultTimeout, Log: e.Log})
+		DefaultTimeout: cfg.DefaultTimeout, Log: e.Log, Now: e.Clock.Now})
 	if err != nil {
 		return nil, err
 	}

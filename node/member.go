@@ -432,6 +432,7 @@ func (m *Member) handleEvent(now env.Mono, ev totem.Event) {
 			m.obs.Config(ev)
 		}
 	case totem.EventTransitional:
+		m.groups.Transitional(ev.Members)
 		if m.obs.Config != nil {
 			m.obs.Config(ev)
 		}

@@ -20,7 +20,7 @@ func init() {
 	register(Scenario{Name: "crm-config-during-partition", Summary: "a configuration change on one side of a partition; after the merge the newest configuration wins everywhere", Run: runCRMConfigDuringPartition})
 	register(Scenario{Name: "crm-partition-unsafe", Summary: "the reference configuration (no fencing, quorum ignored) under a partition: the dual primary must be found and timed", Run: runCRMPartitionUnsafe})
 	register(Scenario{Name: "crm-partition-fenced", Summary: "the same partition with fencing: the fence race is won by the node running the service; never two primaries", Run: runCRMPartitionFenced})
-	register(Scenario{Name: "crm-swarm", Summary: "fenced reference setup under random mixes of apache crashes, gateway loss, node crashes and standby; then heal and converge", Run: runCRMSwarm})
+	register(Scenario{Name: "crm-swarm", Summary: "fenced reference setup under random mixes of apache crashes, hung monitors, failed stops, gateway loss, node crashes and standby; then heal and converge", Run: runCRMSwarm})
 }
 
 // convergeBound is how long after the last fault heals the cluster must
@@ -354,7 +354,7 @@ func runCRMSwarm(r *Run) {
 		r.W.RunFor(between(faults, time.Second, 20*time.Second))
 		host := faults.IntN(2)
 		name := c.Hosts[host].Name()
-		switch faults.IntN(5) {
+		switch faults.IntN(7) {
 		case 0:
 			c.Agents.Crash(c.Hosts[host], "apache")
 			done = append(done, "apache crash on "+name)
@@ -372,6 +372,17 @@ func runCRMSwarm(r *Run) {
 				_ = c.Configure(1-host, func(x *cib.CIB) error { return x.SetNodeAttr(name, "standby", "on") })
 				done = append(done, "standby "+name)
 			}
+		case 5:
+			// The next monitor of apache there hangs past its timeout: a
+			// failure like any other.
+			c.Agents.Inject(name, "httpd", "monitor", FaultHang)
+			done = append(done, "apache monitor hangs on "+name)
+		case 6:
+			// apache will not stop there, and then something makes it
+			// move: the node must be fenced before apache starts elsewhere.
+			c.Agents.Inject(name, "httpd", "stop", FaultFail)
+			c.Agents.Crash(c.Hosts[host], "apache")
+			done = append(done, "apache crash and failed stop on "+name)
 		}
 	}
 	r.W.RunFor(between(faults, time.Second, 10*time.Second))

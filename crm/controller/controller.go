@@ -51,6 +51,9 @@ type Config struct {
 	StartupWait time.Duration
 	// Log receives the controller's decisions; nil discards them.
 	Log *slog.Logger
+	// Now is the wall clock (the Env's Clock.Now): failure times, and
+	// their expiry after failure-timeout. Nil: failures never expire.
+	Now func() time.Time
 }
 
 // ExecRequest asks the node's executor to run one operation.
@@ -169,6 +172,9 @@ type Controller struct {
 
 	// delayed are fencing actions waiting out their delay.
 	delayed []delayedFence
+	// expiry is when, on the DC, the earliest counted failure expires.
+	expiry    env.Mono
+	hasExpiry bool
 	// failureStart is the driver's estimate of when the failure behind
 	// the next membership change began; runs are failovers in progress,
 	// failovers the finished ones (newest last, at most maxFailovers).
@@ -996,8 +1002,48 @@ func (c *Controller) startupWait() time.Duration {
 	return max(0, c.startedAt.Add(wait).Sub(c.now))
 }
 
+// wallSeconds is the wall clock in epoch seconds, 0 without one.
+func (c *Controller) wallSeconds() int64 {
+	if c.cfg.Now == nil {
+		return 0
+	}
+	return c.cfg.Now().Unix()
+}
+
+// nextExpiry finds when the earliest failure still counted expires
+// (failure-timeout after its last-failure time), as a monotonic deadline;
+// the DC plans again then, as Pacemaker rechecks at the expiry.
+func (c *Controller) nextExpiry(wall int64) (env.Mono, bool) {
+	best := int64(0)
+	for _, p := range primitives(c.cib) {
+		meta, err := c.cib.Meta(p.ID, cib.RuleInput{})
+		if err != nil {
+			continue
+		}
+		ft, _, err := cib.ParseInterval(meta["failure-timeout"])
+		if err != nil || ft <= 0 {
+			continue
+		}
+		for _, ns := range c.cib.Status.NodeStates {
+			fc, last, err := c.cib.FailCount(ns.Uname, c.historyID(p.ID, p.ID))
+			if err != nil || fc <= 0 || last == 0 {
+				continue
+			}
+			if at := last + int64(ft/time.Second); at > wall && (best == 0 || at < best) {
+				best = at
+			}
+		}
+	}
+	if best == 0 {
+		return 0, false
+	}
+	return c.now.Add(time.Duration(best-wall) * time.Second), true
+}
+
 func (c *Controller) plan() {
-	res, err := sched.Schedule(sched.Input{CIB: c.cib})
+	wall := c.wallSeconds()
+	c.expiry, c.hasExpiry = c.nextExpiry(wall)
+	res, err := sched.Schedule(sched.Input{CIB: c.cib, Now: wall})
 	if err != nil {
 		c.log.Error("controller: the scheduler refused the CIB; nothing is done until it changes", "err", err)
 		c.transition = nil
@@ -1336,6 +1382,7 @@ func (c *Controller) ExecDone(now env.Mono, r ExecResult) {
 	m := op.exec
 	m.Kind = kindResult
 	m.RC, m.ExpectedRC, m.OpStatus, m.ExitReason, m.Call = r.RC, op.expectedRC, int(r.Status), r.ExitReason, r.Call
+	m.At = c.wallSeconds()
 	m.Recurring = op.recurring != nil && !op.first
 	c.send(m)
 }
@@ -1362,7 +1409,7 @@ func (c *Controller) onResult(m message) {
 	a := sched.Action{ID: m.Action, Resource: m.Resource, Primitive: m.Primitive, Task: sched.Task(m.Task),
 		Node: c.name(m.Node), Interval: m.Interval}
 	o := sched.Outcome{RC: m.RC, ExpectedRC: m.ExpectedRC, OpStatus: m.OpStatus, Call: int(m.Call),
-		ExitReason: m.ExitReason, Transition: m.Transition}
+		ExitReason: m.ExitReason, Transition: m.Transition, At: m.At}
 	sched.Record(c.cib, strconv.FormatUint(uint64(m.Node), 10), a, o)
 	c.cib.NumUpdates++
 	failed := o.Failed() && !(a.Task == sched.TaskMonitor && a.Interval == 0)
@@ -1402,7 +1449,11 @@ func (c *Controller) countFailure(a sched.Action, m message) {
 	if a.Task == sched.TaskStart {
 		next = cib.Infinity
 	}
-	setTransient(c.cib, a.Node, strconv.FormatUint(uint64(m.Node), 10), name, next.String(), false)
+	id := strconv.FormatUint(uint64(m.Node), 10)
+	setTransient(c.cib, a.Node, id, name, next.String(), false)
+	if m.At > 0 {
+		setTransient(c.cib, a.Node, id, "last-failure-"+strings.TrimPrefix(name, "fail-count-"), strconv.FormatInt(m.At, 10), false)
+	}
 }
 
 func (c *Controller) anonymous(prim string) bool {
@@ -1456,6 +1507,10 @@ func (c *Controller) Tick(now env.Mono) {
 		}
 	}
 	c.delayed = wait
+	if c.hasExpiry && now >= c.expiry && c.settled && c.dc == c.cfg.Self {
+		c.hasExpiry = false
+		c.changed("a failure expired (failure-timeout)")
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.monitors)) {
 		r := c.monitors[k]
 		if r.running || r.stopped || r.next == 0 || now < r.next {
@@ -1477,6 +1532,9 @@ func (c *Controller) NextDeadline() (env.Mono, bool) {
 	found := false
 	if w := c.startupWait(); w > 0 && c.settled && c.dc == c.cfg.Self {
 		best, found = c.now.Add(w), true
+	}
+	if c.hasExpiry && c.settled && c.dc == c.cfg.Self && (!found || c.expiry < best) {
+		best, found = c.expiry, true
 	}
 	for _, f := range c.delayed {
 		if !found || f.due < best {

@@ -73,6 +73,10 @@ type message struct {
 	Call       int64         `json:"call,omitempty"`
 	ExitReason string        `json:"why,omitempty"`
 	Recurring  bool          `json:"rec,omitempty"` // a recurring monitor's change of result
+	// At is when the executing node got the result, in epoch seconds of
+	// its wall clock: carried so that every member records the same time
+	// (last-failure, for failure-timeout).
+	At int64 `json:"at,omitempty"`
 
 	// attr
 	Name  string `json:"name,omitempty"`

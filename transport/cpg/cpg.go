@@ -392,6 +392,31 @@ func (s *Service) Configuration(ring RingID, nodes []env.NodeID) {
 	}
 }
 
+// Transitional applies a transitional configuration: nodes are the
+// members of the old ring that move to the new one together with this
+// node. A process on any other node has left, even if its node is back
+// in the new ring (it failed or restarted in between: its process is not
+// the one that was there), so its groups see it leave now and, if it is
+// still there, join again when the new ring's exchange ends, as
+// Corosync's CPG reports it.
+func (s *Service) Transitional(nodes []env.NodeID) {
+	for _, g := range slices.Sorted(maps.Keys(s.groups)) {
+		var kept []Member
+		var left []Change
+		for _, m := range s.groups[g] {
+			if slices.Contains(nodes, m.Node) {
+				kept = append(kept, m)
+			} else {
+				left = append(left, Change{m, ReasonNodeDown})
+			}
+		}
+		if len(left) > 0 {
+			s.setGroup(g, kept)
+			s.confChg(g, nil, left)
+		}
+	}
+}
+
 // Apply takes one message delivered by the agreed stream: every replica,
 // the sender's included, gets the same messages in the same order. It
 // returns an error only for a payload that does not decode; every replica

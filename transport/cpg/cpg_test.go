@@ -324,6 +324,42 @@ func TestRestartSeenByExchange(t *testing.T) {
 	c.checkConverged()
 }
 
+// TestRestartedProcessLeavesAndJoins: a node that restarted and joined
+// its group again (same pid) before the others' next configuration is not
+// the process that was there: the transitional configuration shows it
+// leave, the exchange shows it join (a resource manager on the other node
+// must learn that its peer's state was lost).
+func TestRestartedProcessLeavesAndJoins(t *testing.T) {
+	c := newUpCluster(t, 2)
+	must(t, c.join(1, 1, "g"))
+	must(t, c.join(2, 2, "g"))
+	c.settle()
+	c.clearEvents()
+	// Node 2 restarts and forms a ring of its own, where it joins g again
+	// with the same pid; node 1 has not noticed yet (its ring stands).
+	n := c.node(2)
+	n.svc, n.queue, n.ring = New(2), nil, nil
+	n.life++
+	c.events[2] = nil
+	c.repartition(allTail, []env.NodeID{2})
+	must(t, c.join(2, 2, "g"))
+	c.settle()
+	c.clearEvents()
+	c.repartition(allTail, []env.NodeID{1, 2})
+	c.settle()
+	var got []string
+	for _, e := range c.takeEvents(1) {
+		if strings.Contains(e, " confchg ") {
+			got = append(got, e)
+		}
+	}
+	want := []string{"1<g confchg [1:1] -2:2/nodedown", "1<g confchg [1:1 2:2] +2:2/join"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("node 1 saw %q, want %q", got, want)
+	}
+	c.checkConverged()
+}
+
 // TestHeldDuringExchange: operations delivered before the last
 // announcement wait for it, then apply in order after the exchange's
 // confchgs.

@@ -266,12 +266,25 @@ func (c *cluster) repartition(tail tailFunc, groups ...[]env.NodeID) {
 			}
 		}
 	}
+	prev := map[env.NodeID]*hring{}
+	for _, n := range c.nodes {
+		prev[n.id] = n.ring
+	}
 	for _, g := range groups {
 		c.ringSeq += 4
 		ms := slices.Sorted(slices.Values(g))
 		r := &hring{id: RingID{Seq: c.ringSeq, Rep: ms[0]}, members: ms}
 		for _, id := range ms {
 			n := c.node(id)
+			// The transitional configuration, as totem delivers it first:
+			// the members that come from this node's old ring.
+			trans := []env.NodeID{id}
+			for _, o := range ms {
+				if o != id && prev[id] != nil && prev[o] == prev[id] {
+					trans = append(trans, o)
+				}
+			}
+			n.svc.Transitional(trans)
 			n.ring, n.delivered = r, 0
 			c.at = where{r.id, -1}
 			n.svc.Configuration(r.id, ms)
