@@ -55,12 +55,13 @@ func needsStart(p *resource) bool {
 // Pacemaker marks such actions unrunnable after assignment; the resource
 // then stays stopped (or stops, when what it depends on stops).
 func (s *scheduler) blockStarts() {
-	stop := func(p *resource) {
+	stop := func(p *resource, why reason) {
 		if p.assigned != nil {
 			p.assigned.assigned--
 		}
 		p.assigned = nil
 		p.nextRole = cib.RoleStopped
+		s.withdraw(p, why)
 	}
 	// A start waits for the resource's probes on every node, and a pending
 	// node (up, not joined) cannot run them: Pacemaker blocks the start of
@@ -77,7 +78,7 @@ func (s *scheduler) blockStarts() {
 			unprobed = cl.primitives()
 		}
 		if slices.ContainsFunc(unprobed, s.unprobedOnPendingNode) {
-			stop(p)
+			stop(p, reason{cause: CauseNode, sub: subPending})
 		}
 	}
 	for changed := true; changed; {
@@ -102,15 +103,20 @@ func (s *scheduler) blockStarts() {
 				if p.assigned == nil || !s.canAct(p) {
 					continue
 				}
+				why := reason{cause: CauseOrder, id: o.id, other: o.first, ord: o}
+				if o.internal != nil {
+					why.cause, why.via, why.id = CauseGroup, o.internal, o.internal.id
+				}
 				switch o.thenAction {
 				case TaskStart:
 					if o.symmetry == orderSymmetric || needsStart(p) {
-						stop(p)
+						stop(p, why)
 						changed = true
 					}
 				case TaskPromote:
 					if p.nextRole == cib.RolePromoted && !(p.role == cib.RolePromoted && slices.Contains(p.running, p.assigned)) {
 						p.nextRole = cib.RoleUnpromoted
+						s.withdraw(p, why)
 						changed = true
 					}
 				}
@@ -124,9 +130,11 @@ func (s *scheduler) blockStarts() {
 				continue
 			}
 			stuck := false
+			var stuckOn *resource
 			for _, p := range o.first.primitives() {
 				if len(p.running) > 0 && !s.canAct(p) {
 					stuck = true
+					stuckOn = p
 				}
 			}
 			if !stuck {
@@ -141,6 +149,11 @@ func (s *scheduler) blockStarts() {
 					p.assigned = p.running[0]
 					p.assigned.assigned++
 					p.nextRole = p.role
+					why := reason{cause: CauseOrder, sub: subStuckStop, id: o.id, other: stuckOn, ord: o}
+					if o.internal != nil {
+						why.cause, why.via, why.id = CauseGroup, o.internal, o.internal.id
+					}
+					s.withdraw(p, why)
 					changed = true
 				}
 			}
@@ -151,7 +164,7 @@ func (s *scheduler) blockStarts() {
 			}
 			for _, p := range co.dependent.primitives() {
 				if p.assigned != nil && s.canAct(p) && needsStart(p) {
-					stop(p)
+					stop(p, colocReason(co, co.primary, coNowhere))
 					changed = true
 				}
 			}
@@ -163,7 +176,7 @@ func (s *scheduler) blockStarts() {
 			for i := 1; i < len(r.children); i++ {
 				prev, p := r.children[i-1], r.children[i]
 				if !s.willRun(prev) && p.assigned != nil && s.canAct(p) && (needsStart(p) || prev.active()) {
-					stop(p)
+					stop(p, reason{cause: CauseGroup, id: r.id, via: r, other: prev})
 					changed = true
 				}
 			}

@@ -16,9 +16,10 @@ func (s *scheduler) applyStickiness() error {
 		// Pacemaker pins it there: what is colocated with it, either way,
 		// must come to it.
 		if (!p.managed || p.blocked) && len(p.running) == 1 {
+			pin := reason{cause: CauseUnmanaged, other: p, at: p.running[0]}
 			for _, n := range s.nodes {
 				if n != p.running[0] {
-					p.allowed.add(n.idx, -cib.Infinity)
+					s.addScore(p.allowed, n.idx, -cib.Infinity, pin)
 				}
 			}
 		}
@@ -27,7 +28,7 @@ func (s *scheduler) applyStickiness() error {
 		if p.managed && p.stickiness > 0 && len(p.running) == 1 {
 			n := p.running[0]
 			if p.allowed[n.idx].in || s.symmetric {
-				p.allowed.add(n.idx, p.stickiness)
+				s.addScore(p.allowed, n.idx, p.stickiness, reason{cause: CauseStickiness, score: p.stickiness})
 			}
 		}
 		if p.threshold <= 0 {
@@ -45,9 +46,15 @@ func (s *scheduler) applyStickiness() error {
 			if fc <= 0 || p.threshold.Sub(fc) > 0 {
 				continue
 			}
-			only := func(m *node) (cib.Score, bool) { return -cib.Infinity, m == n }
+			why := reason{cause: CauseFailCount, other: p, at: n, score: fc, limit: p.threshold}
+			only := func(m *node) (cib.Score, bool, reason) {
+				if m != n {
+					return 0, false, reason{}
+				}
+				return -cib.Infinity, true, why
+			}
 			if p.unique {
-				p.allowed.add(n.idx, -cib.Infinity)
+				s.addScore(p.allowed, n.idx, -cib.Infinity, why)
 			} else {
 				s.locate(p.top(), only, true)
 			}
@@ -115,17 +122,19 @@ func (s *scheduler) allocatePrimitive(r *resource, prefer *node) *node {
 		s.applyColocation(r, co.primary, co)
 		if archive != nil && !s.anyAvailable(r.allowed) {
 			r.allowed = archive
+			s.ignored(r, colocReason(co, co.primary, coUndone))
 		}
 	}
 	for _, co := range r.asPrimary {
 		if !s.hasInfluence(co) {
 			continue
 		}
-		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback)
+		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback, co)
 	}
 	if r.nextRole == cib.RoleStopped {
+		why := s.stopReason(r)
 		for i := range r.allowed {
-			r.allowed.add(i, -cib.Infinity)
+			s.addScore(r.allowed, i, -cib.Infinity, why)
 		}
 	}
 	switch {
@@ -135,8 +144,13 @@ func (s *scheduler) allocatePrimitive(r *resource, prefer *node) *node {
 			r.nextRole = r.role
 		}
 		s.assign(r, cur, true)
-	case s.stopAll || (!s.quorate && (s.quorumPolicy == policyStop || s.quorumPolicy == policySuicide)):
+		s.decide(r, reason{cause: CauseUnmanaged, other: r, at: cur})
+	case s.stopAll:
 		s.assign(r, nil, true)
+		s.decide(r, reason{cause: CauseStopAll})
+	case !s.quorate && (s.quorumPolicy == policyStop || s.quorumPolicy == policySuicide):
+		s.assign(r, nil, true)
+		s.decide(r, reason{cause: CauseQuorum, text: s.quorumPolicy})
 	default:
 		s.chooseNode(r, prefer)
 		frozenOut := len(r.running) == 0
@@ -150,6 +164,7 @@ func (s *scheduler) allocatePrimitive(r *resource, prefer *node) *node {
 			// (what runs may still move: its role does not rise).
 			s.unassign(r)
 			s.assign(r, nil, true)
+			s.decide(r, reason{cause: CauseQuorum, text: s.quorumPolicy})
 		}
 	}
 	return r.assigned
@@ -183,6 +198,7 @@ func (s *scheduler) chooseNode(r *resource, prefer *node) {
 	nodes := s.sortedNodes(r.allowed, cur)
 	if len(nodes) == 0 {
 		s.assign(r, nil, false)
+		s.decide(r, reason{cause: CauseChoice, sub: coNowhere})
 		return
 	}
 	best := nodes[0]
@@ -207,7 +223,12 @@ func (s *scheduler) chooseNode(r *resource, prefer *node) {
 			}
 		}
 	}
+	var why reason
+	if s.explain {
+		why = s.choiceReason(r, nodes, chosen, prefer)
+	}
 	s.assign(r, chosen, false)
+	s.decide(r, why)
 }
 
 // sortedNodes lists the table's nodes best first, as pcmk__sort_nodes
@@ -354,9 +375,10 @@ func (s *scheduler) applyColocation(dep, prim *resource, co *colocation) {
 						ok[inst.assigned.idx] = true
 					}
 				}
+				why := colocReason(co, prim, coPromotedAbsent)
 				for i := range dep.allowed {
 					if dep.allowed[i].in && !ok[i] {
-						dep.allowed[i].w = -cib.Infinity
+						s.setScore(dep.allowed, i, -cib.Infinity, why)
 					}
 				}
 			}
@@ -373,9 +395,10 @@ func (s *scheduler) applyColocation(dep, prim *resource, co *colocation) {
 					ok[n.idx] = true
 				}
 			}
+			why := colocReason(co, prim, coCloneAbsent)
 			for i := range dep.allowed {
 				if dep.allowed[i].in && !ok[i] {
-					dep.allowed[i].w = -cib.Infinity
+					s.setScore(dep.allowed, i, -cib.Infinity, why)
 				}
 			}
 			return
@@ -402,18 +425,36 @@ func (s *scheduler) colocationMatch(dep, prim *resource, co *colocation) {
 		}
 		switch {
 		case prim.assigned == nil:
-			work[i].w = work[i].w.Add(-cib.Infinity)
+			s.addScore(work, i, -cib.Infinity, colocReason(co, prim, coNowhere))
 		case nodeValue(s.nodes[i], co.nodeAttr) == value:
 			if co.score < cib.Infinity {
-				work[i].w = work[i].w.Add(co.score)
+				s.addScore(work, i, co.score, colocReason(co, prim, coMatch))
+			} else {
+				s.remark(work, i, colocReason(co, prim, coMatch))
 			}
 		case co.score >= cib.Infinity:
-			work[i].w = work[i].w.Add(-co.score)
+			s.addScore(work, i, -co.score, colocReason(co, prim, coMismatch))
+		default:
+			s.remark(work, i, colocReason(co, prim, coMismatch))
 		}
 	}
 	if co.score <= -cib.Infinity || co.score >= cib.Infinity || s.anyAvailable(work) {
 		dep.allowed = work
+	} else {
+		s.ignored(dep, colocReason(co, prim, coNotApplied))
 	}
+}
+
+// colocReason is a colocation's reason as its dependent sees it, with the
+// primary's node as it is now (a later withdrawn start does not rewrite
+// what the placement saw).
+func colocReason(co *colocation, prim *resource, sub subCause) reason {
+	why := reason{cause: CauseColocation, sub: sub, id: co.id, other: prim, at: prim.assigned,
+		score: co.score, attr: co.nodeAttr}
+	if co.internal != nil {
+		why.cause, why.via, why.id = CauseGroup, co.internal, co.internal.id
+	}
+	return why
 }
 
 func nodeValue(n *node, attr string) string {
@@ -436,17 +477,19 @@ const (
 // scores scaled by f, then recursively those of everything colocated with
 // r (or, forward, everything r is colocated with), so that a resource
 // prefers nodes where what follows it can run too.
-func (s *scheduler) mergeWeights(r *resource, primaryID string, nodes table, attr string, f float64, flags mergeFlags) table {
+//
+// via is the colocation that brought r in, for Explain.
+func (s *scheduler) mergeWeights(r *resource, primaryID string, nodes table, attr string, f float64, flags mergeFlags, via *colocation) table {
 	if r.merging {
 		return nodes
 	}
 	r.merging = true
 	defer func() { r.merging = false }()
 	if r.kind == rscGroup && len(r.children) > 0 && flags&mergeForward == 0 {
-		work := s.mergeWeights(r.children[0], primaryID, nodes, attr, f, flags)
+		work := s.mergeWeights(r.children[0], primaryID, nodes, attr, f, flags, via)
 		for _, co := range r.asPrimary {
 			if s.hasInfluence(co) {
-				work = s.mergeWeights(co.dependent, r.id, work, co.nodeAttr, factor(co.score), flags&^mergeInit)
+				work = s.mergeWeights(co.dependent, r.id, work, co.nodeAttr, factor(co.score), flags&^mergeInit, co)
 			}
 		}
 		return work
@@ -455,16 +498,16 @@ func (s *scheduler) mergeWeights(r *resource, primaryID string, nodes table, att
 	switch {
 	case flags&mergeInit != 0:
 		if r.kind == rscGroup && len(r.children) > 0 {
-			work = s.mergeWeights(r.children[len(r.children)-1], primaryID, nil, attr, f, flags)
+			work = s.mergeWeights(r.children[len(r.children)-1], primaryID, nil, attr, f, flags, via)
 		} else {
 			work = r.allowed.clone()
 		}
 		flags &^= mergeInit
 	case r.kind == rscGroup && len(r.children) > 0:
-		work = s.mergeWeights(r.children[len(r.children)-1], primaryID, nodes.clone(), attr, f, flags)
+		work = s.mergeWeights(r.children[len(r.children)-1], primaryID, nodes.clone(), attr, f, flags, via)
 	default:
 		work = nodes.clone()
-		s.addMatching(work, r, attr, f, flags&mergePositive != 0)
+		s.addMatching(work, r, attr, f, flags&mergePositive != 0, via)
 	}
 	if s.anyAvailable(work) {
 		mult := 1.0
@@ -482,7 +525,7 @@ func (s *scheduler) mergeWeights(r *resource, primaryID string, nodes table, att
 			} else if !s.hasInfluence(co) {
 				continue
 			}
-			work = s.mergeWeights(other, primaryID, work, co.nodeAttr, mult*factor(co.score), flags)
+			work = s.mergeWeights(other, primaryID, work, co.nodeAttr, mult*factor(co.score), flags, co)
 		}
 	} else if flags&mergeRollback != 0 {
 		return nodes
@@ -492,7 +535,7 @@ func (s *scheduler) mergeWeights(r *resource, primaryID string, nodes table, att
 
 // addMatching adds to each node of work other's best score on a node with
 // the same attribute value, scaled by f.
-func (s *scheduler) addMatching(work table, other *resource, attr string, f float64, onlyPositive bool) {
+func (s *scheduler) addMatching(work table, other *resource, attr string, f float64, onlyPositive bool, via *colocation) {
 	for i := range work {
 		if !work[i].in {
 			continue
@@ -505,14 +548,23 @@ func (s *scheduler) addMatching(work table, other *resource, attr string, f floa
 			continue
 		}
 		w := scaled(score, f)
+		why := reason{cause: CauseFollower, other: other, score: score, factor: f, attr: attr}
+		if via != nil {
+			why.id, why.followed = via.id, via.primary
+			if via.internal != nil {
+				why.cause, why.sub, why.id, why.via = CauseGroup, groupFollower, via.internal.id, via.internal
+			}
+		}
 		nw := work[i].w.Add(w)
 		if onlyPositive && nw < 0 {
 			if work[i].w > 0 {
-				work[i].w = 1
+				why.sub = followerClamp
+				s.setScore(work, i, 1, why)
 			}
 			continue
 		}
-		work[i].w = nw
+		// work[i] is in the table, so this is work[i].w.Add(w): nw.
+		s.addScore(work, i, w, why)
 	}
 }
 

@@ -27,7 +27,7 @@ func (s *scheduler) allocateClone(r *resource) {
 		if !s.hasInfluence(co) {
 			continue
 		}
-		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback|mergePositive)
+		r.allowed = s.mergeWeights(co.dependent, r.id, r.allowed, co.nodeAttr, factor(co.score), mergeRollback|mergePositive, co)
 	}
 	if r.promotable {
 		s.addPromotionScores(r)
@@ -116,8 +116,16 @@ func (s *scheduler) distribute(r *resource, insts []*resource) {
 			continue
 		}
 		if allocated >= max || inst.orphan || !s.canAct(r) && inst.currentNode() == nil {
+			why := reason{cause: CauseClone, other: r, sub: cloneMax, limit: cib.Score(max)}
+			if allocated < max {
+				why.sub = cloneUnmanaged
+			}
 			for _, p := range inst.primitives() {
 				p.nextRole = cib.RoleStopped
+				if s.explain {
+					w := why // a copy made here, so that Schedule allocates nothing
+					p.stopWhy = &w
+				}
 			}
 			s.allocate(inst, nil)
 			continue
@@ -126,6 +134,23 @@ func (s *scheduler) distribute(r *resource, insts []*resource) {
 			allocated++
 		}
 	}
+}
+
+// instanceLimit is why canRunInstance says no, in the same order it asks.
+func (s *scheduler) instanceLimit(clone *resource, n *node, limit int) reason {
+	why := reason{cause: CauseClone, other: clone, at: n, score: clone.allowed[n.idx].w, limit: cib.Score(limit)}
+	e := clone.allowed[n.idx]
+	switch {
+	case !n.available():
+		why.sub = cloneUnavailable
+	case !e.in:
+		why.sub = cloneNotAllowed
+	case e.w < 0:
+		why.sub = cloneNegative
+	default:
+		why.sub = cloneNodeMax
+	}
+	return why
 }
 
 func (s *scheduler) canRunInstance(clone *resource, n *node, limit int) bool {
@@ -172,10 +197,12 @@ func (s *scheduler) allocateInstance(clone, inst *resource, prefer *node, allCol
 	}
 	backup := map[*resource]table{}
 	for _, p := range append([]*resource{inst}, inst.primitives()...) {
+		// A primitive instance is listed twice, so its backup is taken
+		// after its limits are set, and a restore keeps them.
 		backup[p] = p.allowed.clone()
 		for _, n := range s.nodes {
-			if !s.canRunInstance(clone, n, limit) && p.allowed[n.idx].in {
-				p.allowed[n.idx].w = -cib.Infinity
+			if !s.canRunInstance(clone, n, limit) && p.allowed[n.idx].in && p.allowed[n.idx].w != -cib.Infinity {
+				s.setScore(p.allowed, n.idx, -cib.Infinity, s.instanceLimit(clone, n, limit))
 			}
 		}
 	}
@@ -363,7 +390,7 @@ func (s *scheduler) addPromotionScores(r *resource) {
 		}
 		for _, n := range s.nodes {
 			if n.available() && totals[n.idx] > 0 && ps[0].allowed[n.idx].in {
-				ps[0].allowed.add(n.idx, totals[n.idx])
+				s.addScore(ps[0].allowed, n.idx, totals[n.idx], reason{cause: CausePromotion, score: totals[n.idx]})
 			}
 		}
 	}

@@ -17,6 +17,7 @@ type colocation struct {
 	depRole, primRole  cib.Role // RoleUnknown: any role
 	nodeAttr           string   // "#uname" unless node-attribute says otherwise
 	influence          bool
+	internal           *resource // the group this colocation chains, nil when configured
 }
 
 // ordering is one "first then" pair between two resources' actions.
@@ -27,6 +28,7 @@ type ordering struct {
 	thenAction  Task
 	kind        cib.OrderKind
 	symmetry    orderSymmetry
+	internal    *resource // the group this order chains, nil when configured
 }
 
 // orderSymmetry tells an order as written from the one a symmetrical order
@@ -61,7 +63,7 @@ func (s *scheduler) lookup(id string) *resource {
 func (s *scheduler) unpackConstraints() error {
 	if s.symmetric {
 		for _, r := range s.top {
-			s.locate(r, func(n *node) (cib.Score, bool) { return 0, true }, true)
+			s.locate(r, func(n *node) (cib.Score, bool, reason) { return 0, true, reason{cause: CauseSymmetric} }, true)
 		}
 	}
 	for _, con := range s.c.Config.Constraints {
@@ -113,29 +115,52 @@ func (s *scheduler) allResources() []*resource {
 	return out
 }
 
+// scorer is a location's score on a node; ok is false where it does not
+// apply, and the reason says why either way (a zero reason: nothing worth
+// telling, such as a location for another node).
+type scorer func(*node) (w cib.Score, ok bool, why reason)
+
 // locate applies a location to r the way Pacemaker's rsc_location methods
 // do: a clone passes it to every instance; a group to its first member,
 // the later members getting the same nodes at score 0 (so that in an
 // asymmetric cluster they may follow).
-func (s *scheduler) locate(r *resource, score func(*node) (cib.Score, bool), real bool) {
+func (s *scheduler) locate(r *resource, score scorer, real bool) {
+	s.locateVia(r, score, real, nil, nil)
+}
+
+// locateVia is locate keeping, for Explain, the group or clone the
+// location was set on, and the group whose later member r is.
+func (s *scheduler) locateVia(r *resource, score scorer, real bool, via, restOf *resource) {
 	for _, n := range s.nodes {
-		w, ok := score(n)
+		w, ok, why := score(n)
+		if why.via == nil {
+			why.via = via
+		}
+		if !real {
+			why.restOf = restOf
+		}
 		if !ok {
+			if why.cause != "" && real {
+				s.remark(r.allowed, n.idx, why)
+			}
 			continue
 		}
 		if !real {
 			w = 0
 		}
-		r.allowed.add(n.idx, w)
+		s.addScore(r.allowed, n.idx, w, why)
+	}
+	if via == nil && r.kind != rscPrimitive {
+		via = r
 	}
 	switch r.kind {
 	case rscClone:
 		for _, ch := range r.children {
-			s.locate(ch, score, real)
+			s.locateVia(ch, score, real, via, restOf)
 		}
 	case rscGroup:
 		for i, ch := range r.children {
-			s.locate(ch, score, real && i == 0)
+			s.locateVia(ch, score, real && i == 0, via, r)
 		}
 	}
 }
@@ -173,13 +198,18 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 			return fmt.Errorf("rsc_location %s: role: %w", l.ID, err)
 		}
 	}
-	var scorers []func(*node) (cib.Score, bool)
+	var scorers []scorer
 	if len(l.Rules) == 0 {
 		w, err := l.ScoreValue()
 		if err != nil {
 			return fmt.Errorf("rsc_location %s: score: %w", l.ID, err)
 		}
-		scorers = append(scorers, func(n *node) (cib.Score, bool) { return w, n.name == l.Node })
+		scorers = append(scorers, func(n *node) (cib.Score, bool, reason) {
+			if n.name != l.Node {
+				return 0, false, reason{}
+			}
+			return w, true, reason{cause: CauseLocation, sub: locNode, id: l.ID, score: w}
+		})
 	}
 	for i := range l.Rules {
 		rule := &l.Rules[i]
@@ -191,7 +221,8 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 			}
 		}
 		warned := false
-		scorers = append(scorers, func(n *node) (cib.Score, bool) {
+		scorers = append(scorers, func(n *node) (cib.Score, bool, reason) {
+			why := reason{cause: CauseLocation, id: l.ID, rule: rule, score: fixed, attr: rule.ScoreAttribute}
 			ok, err := rule.Eval(n.attrs)
 			if err != nil {
 				// Not silently false: the admin is told the rule was not
@@ -200,25 +231,31 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 					warned = true
 					s.warnf("rsc_location %s: rule %s cannot be evaluated and is not applied: %v", l.ID, rule.ID, err)
 				}
-				return 0, false
+				why.sub, why.err = locRuleError, err
+				return 0, false, why
 			}
 			if !ok {
-				return 0, false
+				why.sub = locRuleNoMatch
+				return 0, false, why
 			}
 			if rule.ScoreAttribute != "" {
 				v, found := n.attrs[rule.ScoreAttribute]
 				if !found {
 					// Pacemaker: a matching rule whose score attribute the
 					// node lacks bans the node.
-					return -cib.Infinity, true
+					why.sub = locScoreAttrMissing
+					return -cib.Infinity, true, why
 				}
 				w, err := cib.ParseScore(v)
 				if err != nil {
-					return 0, true // char2score reads garbage as 0
+					why.sub = locScoreAttrGarbage
+					return 0, true, why // char2score reads garbage as 0
 				}
-				return w, true
+				why.sub = locScoreAttr
+				return w, true, why
 			}
-			return fixed, true
+			why.sub = locRuleMatched
+			return fixed, true, why
 		})
 	}
 	for _, r := range targets {
@@ -242,13 +279,13 @@ func (s *scheduler) unpackLocation(l *cib.Location) error {
 
 // promotionLocation records a role=Promoted location on a promotable clone:
 // it changes where instances are promoted, not where they run.
-func (s *scheduler) promotionLocation(r *resource, score func(*node) (cib.Score, bool)) {
+func (s *scheduler) promotionLocation(r *resource, score scorer) {
 	for _, n := range s.nodes {
-		if w, ok := score(n); ok {
+		if w, ok, why := score(n); ok {
 			if r.promoLoc == nil {
 				r.promoLoc = newTable(len(s.nodes))
 			}
-			r.promoLoc.add(n.idx, w)
+			s.addScore(r.promoLoc, n.idx, w, why)
 		}
 	}
 }
@@ -470,12 +507,12 @@ func (s *scheduler) addGroupInternals() {
 		for i := 1; i < len(r.children); i++ {
 			dep, prim := r.children[i], r.children[i-1]
 			co := &colocation{id: r.id + ":internal", dependent: dep, primary: prim, score: cib.Infinity,
-				nodeAttr: "#uname", influence: true}
+				nodeAttr: "#uname", influence: true, internal: r}
 			dep.asDependent = append(dep.asDependent, co)
 			prim.asPrimary = append(prim.asPrimary, co)
 			s.orders = append(s.orders,
-				&ordering{id: r.id + ":internal", first: prim, then: dep, firstAction: TaskStart, thenAction: TaskStart},
-				&ordering{id: r.id + ":internal", first: dep, then: prim, firstAction: TaskStop, thenAction: TaskStop, symmetry: orderInverse})
+				&ordering{id: r.id + ":internal", first: prim, then: dep, firstAction: TaskStart, thenAction: TaskStart, internal: r},
+				&ordering{id: r.id + ":internal", first: dep, then: prim, firstAction: TaskStop, thenAction: TaskStop, symmetry: orderInverse, internal: r})
 		}
 	}
 }

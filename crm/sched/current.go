@@ -15,15 +15,24 @@ type table []entry
 type entry struct {
 	w  cib.Score
 	in bool
+	// why is the score's history, kept only by Explain: the newest step's
+	// number in scheduler.notes (0: none). Steps are never changed, so a
+	// cloned table (a colocation tried and rolled back, a clone instance's
+	// backup) carries the history of exactly the score it holds. A number,
+	// not a pointer, keeps tables free of pointers: the garbage collector
+	// never scans them and Schedule pays nothing for Explain.
+	why int32
 }
 
 func newTable(n int) table { return make(table, n) }
 
 func (t table) clone() table { return append(table(nil), t...) }
 
+// add is the one way a score grows; the scheduler calls it through
+// addScore, so that Explain sees every step.
 func (t table) add(i int, w cib.Score) {
 	if !t[i].in {
-		t[i] = entry{w: w, in: true}
+		t[i].w, t[i].in = w, true
 		return
 	}
 	t[i].w = t[i].w.Add(w)

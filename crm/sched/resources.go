@@ -72,6 +72,14 @@ type resource struct {
 	// built; orphan marks an instance beyond clone-max found running.
 	childConf cib.Resource
 	orphan    bool
+
+	// What Explain reports besides scores: why a clone instance has no
+	// place (stopWhy), how the node was chosen, starts taken back after
+	// placement and colocations rolled back. Recorded only when explaining.
+	stopWhy       *reason
+	decision      *reason
+	withdrawn     []reason
+	ignoredColocs []reason
 }
 
 // cloneParent is the clone this resource is an instance of (or a member of

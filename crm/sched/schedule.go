@@ -45,6 +45,11 @@ type scheduler struct {
 
 	warnings []string
 	actions  *graph
+
+	// explain makes every score change keep its reason (Explain sets it);
+	// notes are those reasons, numbered from 1 (see entry.why).
+	explain bool
+	notes   []note
 }
 
 // node is one cluster node.
@@ -85,11 +90,21 @@ func (n *node) state() NodeState {
 // all (a value Validate would reject); problems Pacemaker only logs become
 // Warnings.
 func Schedule(in Input) (*Result, error) {
+	s, err := run(in, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.result(), nil
+}
+
+// run is the whole scheduling pass, shared by Schedule and Explain so that
+// what Explain reports is what Schedule does.
+func run(in Input, explain bool) (*scheduler, error) {
 	if in.CIB == nil {
 		return nil, errors.New("sched: no CIB")
 	}
 	s := &scheduler{c: in.CIB, in: in, byKey: map[string]*node{}, byID: map[string]*resource{},
-		insts: map[string][]*resource{}}
+		insts: map[string][]*resource{}, explain: explain}
 	steps := []func() error{
 		s.unpackOptions, s.unpackNodes, s.unpackResources, s.unpackStatus,
 		s.unpackConstraints, s.applyStickiness, s.assignAll, s.createActions,
@@ -99,7 +114,7 @@ func Schedule(in Input) (*Result, error) {
 			return nil, err
 		}
 	}
-	return s.result(), nil
+	return s, nil
 }
 
 func (s *scheduler) warnf(format string, args ...any) {
