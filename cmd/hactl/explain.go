@@ -6,17 +6,19 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hakit/hakit/crm/cib"
 	"github.com/hakit/hakit/crm/sched"
+	"github.com/hakit/hakit/node/runtime"
 )
 
-func explainCmd(stdout, stderr io.Writer) *cobra.Command {
+func explainCmd(socket *string, stdout, stderr io.Writer) *cobra.Command {
 	var cibFile, format string
 	cmd := &cobra.Command{
-		Use:   "explain --cib FILE.xml RESOURCE [NODE] [--format text|json]",
+		Use:   "explain [--cib FILE.xml] RESOURCE [NODE] [--format text|json]",
 		Short: "Say why a resource runs where it runs, or not at all: each node's score and where it comes from",
 		Long: `explain runs the scheduler on a CIB file (as simulate does) and says where
 RESOURCE runs now, where the scheduler places it, and why: for each node (or
@@ -38,9 +40,6 @@ INFINITY as 1000000.`,
   hactl explain --cib cib.xml cloned-ping-gateway --format json`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if cibFile == "" {
-				return usageErr("explain needs --cib FILE.xml")
-			}
 			if format != "text" && format != "json" {
 				return usageErr(fmt.Sprintf("explain: unknown --format %q: use text or json", format))
 			}
@@ -48,7 +47,19 @@ INFINITY as 1000000.`,
 			if len(args) == 2 {
 				node = args[1]
 			}
-			e, err := explainFile(cibFile, args[0], node, stderr)
+			var data []byte
+			var err error
+			name := cibFile
+			if cibFile == "" {
+				st, err := crmCall(*socket, runtime.Request{Cmd: "crm-status"}, false, 30*time.Second)
+				if err != nil {
+					return fmt.Errorf("%w (to explain a CIB file, give --cib FILE.xml)", err)
+				}
+				data, name = []byte(st.CIB), "the cluster's CIB"
+			} else if data, err = os.ReadFile(cibFile); err != nil {
+				return err
+			}
+			e, err := explainCIB(name, data, args[0], node, stderr)
 			if err != nil {
 				return err
 			}
@@ -64,7 +75,7 @@ INFINITY as 1000000.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cibFile, "cib", "", "the CIB XML file to explain")
+	cmd.Flags().StringVar(&cibFile, "cib", "", "the CIB XML file to explain (default: the running cluster's)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -72,11 +83,7 @@ INFINITY as 1000000.`,
 // explainFile reads, validates and explains, refusing a CIB with errors
 // as simulate does: an explanation of a configuration Pacemaker would
 // reject would explain nothing real.
-func explainFile(file, resource, node string, stderr io.Writer) (*sched.Explanation, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
+func explainCIB(file string, data []byte, resource, node string, stderr io.Writer) (*sched.Explanation, error) {
 	c, err := cib.Parse(file, data)
 	if err != nil {
 		return nil, err

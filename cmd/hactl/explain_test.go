@@ -176,7 +176,7 @@ func TestExplainErrors(t *testing.T) {
 	}{
 		{"no resource", []string{"--cib", fixture("a-both-up.xml"), "nope"}, 1, `resource "nope" does not exist`},
 		{"no node", []string{"--cib", fixture("a-both-up.xml"), "vip", "vm-node9"}, 1, `node "vm-node9" does not exist in the CIB (nodes: vm-node1, vm-node2)`},
-		{"no --cib", []string{"vip"}, 2, "explain needs --cib FILE.xml"},
+		{"no --cib and no cluster", []string{"--socket", "/nonexistent/hanode.sock", "vip"}, 1, "give --cib FILE.xml"},
 		{"no resource named", []string{"--cib", fixture("a-both-up.xml")}, 2, "accepts between 1 and 2 arg(s)"},
 		{"too many", []string{"--cib", fixture("a-both-up.xml"), "vip", "vm-node1", "x"}, 2, "accepts between 1 and 2 arg(s)"},
 		{"bad format", []string{"--cib", fixture("a-both-up.xml"), "vip", "--format", "yaml"}, 2, `unknown --format "yaml"`},

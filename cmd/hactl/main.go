@@ -111,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr),
 		configureCmd(&socket, stdout, stderr), simulateCmd(stdout, stderr),
 		nodeCmd(&socket, stdout), resourceCmd(&socket, stdout), raCmd(&socket, stdout))
-	root.AddCommand(explainCmd(stdout, stderr))
+	root.AddCommand(explainCmd(&socket, stdout, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	wrapArgs(root)
 	root.SetArgs(args)
