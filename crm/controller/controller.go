@@ -445,9 +445,6 @@ func (c *Controller) Deliver(now env.Mono, from env.NodeID, payload []byte) erro
 }
 
 func (c *Controller) apply(m message) {
-	if m.Kind != kindIdle {
-		c.dcIdle = false
-	}
 	if c.settled {
 		c.observeFailovers(m)
 	}
@@ -934,7 +931,10 @@ func (c *Controller) changed(why string) {
 		c.transition.aborted = true
 	}
 	c.replan = true
-	c.idleSent = false
+	// Every member runs changed at the same point of the stream: the
+	// DC's earlier idle announcement no longer holds, and it makes a new
+	// one once the change is carried out.
+	c.idleSent, c.dcIdle = false, false
 }
 
 func (c *Controller) transitionDone() bool {
@@ -1102,6 +1102,7 @@ func (c *Controller) onExec(m message) {
 	if m.From == c.cfg.Self && c.unsent > 0 {
 		c.unsent--
 	}
+	c.dcIdle = false
 	c.inflight[actionKey{m.Transition, m.Action}] = m
 	if m.Node != c.cfg.Self {
 		return

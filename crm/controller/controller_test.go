@@ -63,7 +63,7 @@ func newCluster(t testing.TB, n int, conf string) *cluster {
 	}
 	for i := 1; i <= n; i++ {
 		id := env.NodeID(i)
-		c, err := New(Config{Self: id, Names: cl.names, CIB: base})
+		c, err := New(Config{Self: id, Names: cl.names, CIB: base, Now: cl.wall})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,6 +73,9 @@ func newCluster(t testing.TB, n int, conf string) *cluster {
 	cl.membership()
 	return cl
 }
+
+// wall is the cluster's wall clock: a fixed epoch plus the virtual time.
+func (cl *cluster) wall() time.Time { return time.Unix(1_700_000_000, 0).Add(time.Duration(cl.now)) }
 
 // membership tells every running controller the current membership: the
 // running nodes of its partition.
@@ -261,7 +264,7 @@ func (cl *cluster) agree() {
 			cl.t.Fatalf("node %d is not idle after settling", id)
 		}
 	}
-	res, err := sched.Schedule(sched.Input{CIB: cl.ctl[cl.up[0]].CIB()})
+	res, err := sched.Schedule(sched.Input{CIB: cl.ctl[cl.up[0]].CIB(), Now: cl.wall().Unix()})
 	if err != nil {
 		cl.t.Fatal(err)
 	}
@@ -590,5 +593,28 @@ func TestCleanupForgetsFailures(t *testing.T) {
 	}
 	if err := cl.ctl[1].Cleanup("nosuch", ""); err == nil {
 		t.Fatal("cleanup of an unknown resource was accepted")
+	}
+}
+
+// A failure older than failure-timeout stops counting: the DC plans again
+// when it expires, and the resource may return to its preferred node.
+func TestFailureTimeoutLetsItBack(t *testing.T) {
+	conf := strings.Replace(reference, "rsc_defaults resource-stickiness=100", "rsc_defaults resource-stickiness=0 migration-threshold=1 failure-timeout=60s", 1)
+	cl := newCluster(t, 2, conf)
+	cl.settle()
+	delete(cl.running["httpd"], "vm-node1")
+	cl.tick(11 * time.Second)
+	cl.agree()
+	if got := cl.where("httpd") + " " + cl.where("vip"); got != "vm-node2 vm-node2" {
+		t.Fatalf("after the failure httpd and vip run on %q, want vm-node2", got)
+	}
+	cl.tick(40 * time.Second)
+	if got := cl.where("vip"); got != "vm-node2" {
+		t.Fatalf("vip back on %q before the failure expired", got)
+	}
+	cl.tick(30 * time.Second)
+	cl.agree()
+	if got := cl.where("httpd") + " " + cl.where("vip"); got != "vm-node1 vm-node1" {
+		t.Fatalf("after failure-timeout httpd and vip run on %q, want back on vm-node1", got)
 	}
 }

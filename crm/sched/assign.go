@@ -3,6 +3,7 @@ package sched
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/hakit/hakit/crm/cib"
 )
@@ -39,11 +40,16 @@ func (s *scheduler) applyStickiness() error {
 			if !p.unique {
 				name = p.confID
 			}
-			fc, _, err := s.c.FailCount(n.name, name)
+			fc, last, err := s.c.FailCount(n.name, name)
 			if err != nil {
 				return err
 			}
 			if fc <= 0 || p.threshold.Sub(fc) > 0 {
+				continue
+			}
+			if p.failureTimeout > 0 && s.in.Now > 0 && last > 0 && last+int64(p.failureTimeout/time.Second) <= s.in.Now {
+				// Expired (failure-timeout): the failures no longer ban
+				// the node, as when Pacemaker clears them at the recheck.
 				continue
 			}
 			why := reason{cause: CauseFailCount, other: p, at: n, score: fc, limit: p.threshold}

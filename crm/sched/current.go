@@ -3,6 +3,7 @@ package sched
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hakit/hakit/crm/cib"
 )
@@ -175,12 +176,40 @@ func (s *scheduler) unpackOn(n *node, r *resource) {
 }
 
 func (s *scheduler) record(n *node, p *resource, h cib.History) {
+	// on-fail=stop and standby last as long as the failure is recorded,
+	// whatever happened after it (a cleanup ends them), as in Pacemaker.
+	if f := h.LastFailure; f != nil && f.Operation != "stop" {
+		switch s.onFail(p, f) {
+		case "stop":
+			p.targetRole = cib.RoleStopped
+		case "standby":
+			n.standby = true
+		}
+	}
 	if !h.State.Active() {
 		return
 	}
 	role := cib.RoleStarted
 	if h.State == cib.StatePromoted || (h.State == cib.StateFailed && h.Role == cib.RolePromoted) {
 		role = cib.RolePromoted
+	}
+	if h.State == cib.StateFailed && h.Last != nil && h.Last.Operation != "stop" {
+		// on-fail of the operation that failed decides the recovery.
+		switch s.onFail(p, h.Last) {
+		case "ignore":
+			h.State = cib.StateStarted
+			if role == cib.RolePromoted {
+				h.State = cib.StatePromoted
+			}
+		case "block":
+			p.blocked = true
+		case "fence":
+			if s.stonithEnabled {
+				n.unclean = true
+			} else {
+				p.blocked = true // nothing can make it safe
+			}
+		}
 	}
 	if h.State == cib.StateFailed {
 		p.failed = true
@@ -203,6 +232,24 @@ func (s *scheduler) record(n *node, p *resource, h cib.History) {
 	if len(p.running) == 1 {
 		p.role = role
 	}
+}
+
+// onFail is the on-fail of the configured operation op recorded, ""
+// (restart) when it has none.
+func (s *scheduler) onFail(p *resource, op *cib.LRMOp) string {
+	if p.prim == nil {
+		return ""
+	}
+	for _, o := range p.prim.Ops {
+		if o.Name != op.Operation {
+			continue
+		}
+		iv, err := o.IntervalValue()
+		if err == nil && iv.Milliseconds() == op.IntervalMS {
+			return strings.ToLower(o.OnFail)
+		}
+	}
+	return ""
 }
 
 // unpackOrphans finds resources the history shows active that the

@@ -3,6 +3,7 @@ package sched
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/hakit/hakit/crm/cib"
 )
@@ -29,8 +30,11 @@ type resource struct {
 	priority   cib.Score
 	stickiness cib.Score
 	threshold  cib.Score
-	managed    bool
-	targetRole cib.Role
+	// failureTimeout: failures older than this no longer count against
+	// migration-threshold (0: they always count).
+	failureTimeout time.Duration
+	managed        bool
+	targetRole     cib.Role
 	// unique: a primitive whose instances are distinct (not an anonymous
 	// clone's instance): its failures ban only itself.
 	unique bool
@@ -183,6 +187,11 @@ func (s *scheduler) build(cr cib.Resource, parent *resource, suffix string) (*re
 	}
 	if r.threshold, err = meta.MigrationThreshold(); err != nil {
 		return nil, wrap("migration-threshold", err)
+	}
+	if v := meta["failure-timeout"]; v != "" {
+		if r.failureTimeout, _, err = cib.ParseInterval(v); err != nil {
+			return nil, wrap("failure-timeout", err)
+		}
 	}
 	stick, set, err := meta.Stickiness()
 	if err != nil {

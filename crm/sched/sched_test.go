@@ -191,6 +191,43 @@ var schedCases = []struct {
 		want:  "vip@n1",
 		tasks: []string{"stop vip n1", "start vip n1"},
 	},
+	// on-fail of the failed operation, each checked against crm_simulate
+	// 2.1.5: vip's 10 s monitor failed on n1 (fail count 1).
+	{
+		name:  "on-fail=ignore leaves a failed resource running where it is",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy op monitor interval=10s on-fail=ignore\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed"}}},
+		want:  "vip@n1",
+		tasks: []string{},
+	},
+	{
+		name:  "on-fail=block leaves it alone",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy op monitor interval=10s on-fail=block\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed"}}},
+		want:  "vip@n1",
+		tasks: []string{},
+	},
+	{
+		name:  "on-fail=stop stops it and does not start it again",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy op monitor interval=10s on-fail=stop\nlocation l vip 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed"}}},
+		want:  "vip@",
+		tasks: []string{"stop vip n1"},
+	},
+	{
+		name:  "on-fail=standby moves everything off the node",
+		conf:  pair + "primitive vip ocf:pacemaker:Dummy op monitor interval=10s on-fail=standby\nprimitive other ocf:pacemaker:Dummy\nlocation l vip 100: n1\nlocation l2 other 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed", "other"}}},
+		want:  "other@n2 vip@n2",
+		tasks: []string{"stop vip n1", "stop other n1", "start vip n2", "start other n2"},
+	},
+	{
+		name:  "on-fail=fence fences the node, then recovers elsewhere",
+		conf:  "property stonith-enabled=true\nproperty no-quorum-policy=ignore\nprimitive st stonith:fence_dummy\nprimitive vip ocf:pacemaker:Dummy op monitor interval=10s on-fail=fence\nprimitive other ocf:pacemaker:Dummy\nlocation l vip 100: n1\nlocation l2 other 100: n1",
+		world: world{nodes: []string{"n1", "n2"}, attrs: map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1"}}, running: map[string][]string{"n1": {"vip=failed", "other"}}},
+		want:  "other@n2 st@n2 vip@n2",
+		tasks: []string{"fence n1 n1", "start st n2", "start vip n2", "start other n2"},
+	},
 	{
 		name:  "target-role=Stopped stops it, and what is ordered after it",
 		conf:  pair + "primitive vip ocf:pacemaker:Dummy meta target-role=Stopped\nprimitive web ocf:pacemaker:Dummy\norder o Mandatory: vip web",
@@ -470,5 +507,25 @@ func TestMissingRecurringMonitorsStart(t *testing.T) {
 	}
 	for _, a := range again.Actions {
 		t.Errorf("with both monitors recorded, still %s %s on %s (%v)", a.Task, a.Resource, a.Node, a.Interval)
+	}
+}
+
+// failure-timeout: a failure older than it no longer counts against
+// migration-threshold (Input.Now is the clock; 0 never expires).
+func TestFailureTimeoutExpires(t *testing.T) {
+	conf := pair + "primitive vip ocf:pacemaker:Dummy meta migration-threshold=1 failure-timeout=60s\nlocation l vip 100: n1"
+	attrs := map[string]map[string]string{"n1": {"fail-count-vip#monitor_10000": "1", "last-failure-vip#monitor_10000": "1000"}}
+	c := world{nodes: []string{"n1", "n2"}, attrs: attrs}.cib(t, conf)
+	for _, tc := range []struct {
+		now  int64
+		want string
+	}{{0, "vip@n2"}, {1030, "vip@n2"}, {1059, "vip@n2"}, {1060, "vip@n1"}, {5000, "vip@n1"}} {
+		res, err := Schedule(Input{CIB: c, Now: tc.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := where(res.Placement(c)); got != tc.want {
+			t.Errorf("now=%d: placement %q, want %q", tc.now, got, tc.want)
+		}
 	}
 }
