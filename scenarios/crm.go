@@ -56,6 +56,14 @@ type CRMCluster struct {
 	Dual      []DualPrimary
 	// versions are the highest CIB version each host's incarnation had.
 	versions []cibVersion
+	// failCounts are, per observing host, the fail counts its CIB showed
+	// last, each with the incarnations it was seen under.
+	failCounts []map[string]failCountSeen
+}
+
+type failCountSeen struct {
+	count                 cib.Score
+	observer, victimBoots uint64
 }
 
 // DualPrimary is one stretch of time with the vip or apache on two hosts.
@@ -82,7 +90,7 @@ func NewCRMCluster(r *Run, names []string, crmText string, safe bool) *CRMCluste
 	}
 	rc := NewRingCluster(r, names, ReferenceConf(names, "", ""))
 	c := &CRMCluster{RingCluster: rc, CRMs: make([]*node.CRM, len(names)), Agents: NewAgents(r.W), Safe: safe,
-		r: r, dualSince: -1, versions: make([]cibVersion, len(names))}
+		r: r, dualSince: -1, versions: make([]cibVersion, len(names)), failCounts: make([]map[string]failCountSeen, len(names))}
 	for _, h := range rc.Hosts {
 		if err := h.Disk().WriteFileAtomic(node.CIBFile, data); err != nil {
 			panic(err)
@@ -155,7 +163,54 @@ func (c *CRMCluster) check() {
 			c.r.Violationf("%s: CIB version went back from %d.%d.%d to %d.%d.%d", c.Hosts[i].Name(), v.admin, v.epoch, v.updates, x.AdminEpoch, x.Epoch, x.NumUpdates)
 		}
 		v.admin, v.epoch, v.updates = x.AdminEpoch, x.Epoch, x.NumUpdates
+		c.checkFailCounts(i, x)
 	}
+}
+
+// checkFailCounts: a fail count never goes down while the node it is
+// about runs the same incarnation (only a cleanup, which these scenarios
+// do not use, or the node's fencing or restart, which loses its state,
+// may reset it).
+func (c *CRMCluster) checkFailCounts(i int, x *cib.CIB) {
+	if c.failCounts[i] == nil {
+		c.failCounts[i] = map[string]failCountSeen{}
+	}
+	seen := c.failCounts[i]
+	obs := c.Procs[i].Incarnation()
+	for _, ns := range x.Status.NodeStates {
+		if ns.Transient == nil {
+			continue
+		}
+		h := c.r.W.Host(ns.Uname)
+		if h == nil {
+			continue
+		}
+		boots := c.Procs[hostIndexOf(c.Hosts, h)].Incarnation()
+		for name, value := range ns.Transient.Attrs() {
+			if !strings.HasPrefix(name, "fail-count-") {
+				continue
+			}
+			n, err := cib.ParseScore(value)
+			if err != nil {
+				c.r.Violationf("%s: %s on %s is %q, not a score", c.Hosts[i].Name(), name, ns.Uname, value)
+				continue
+			}
+			key := ns.Uname + "/" + name
+			if prev, ok := seen[key]; ok && prev.observer == obs && prev.victimBoots == boots && n < prev.count {
+				c.r.Violationf("%s: %s on %s went back from %v to %v", c.Hosts[i].Name(), name, ns.Uname, prev.count, n)
+			}
+			seen[key] = failCountSeen{count: n, observer: obs, victimBoots: boots}
+		}
+	}
+}
+
+func hostIndexOf(hosts []*sim.Host, h *sim.Host) int {
+	for i, x := range hosts {
+		if x == h {
+			return i
+		}
+	}
+	return -1
 }
 
 func cmpVersion(a1, e1, n1, a2, e2, n2 int64) int {
