@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -246,4 +247,38 @@ func printLiveStatus(socket string, stdout io.Writer) error {
 		return err
 	}
 	return printCRMStatus(stdout, st)
+}
+
+func cibCmd(socket *string, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "cib", Short: "Export or import the running cluster's CIB (Pacemaker XML)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "export",
+		Short: "Print the cluster's CIB, status included, as cibadmin -Q does",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			st, err := crmCall(*socket, runtime.Request{Cmd: "crm-status"}, false, 30*time.Second)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, st.CIB)
+			return nil
+		},
+	})
+	var wait bool
+	imp := &cobra.Command{
+		Use:   "import FILE.xml",
+		Short: "Replace the cluster's configuration with FILE.xml's (cibadmin --replace); its status section is ignored",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			_, err = crmCall(*socket, runtime.Request{Cmd: "crm-replace", Args: map[string]string{"name": args[0], "xml": string(data)}}, wait, 5*time.Minute)
+			return err
+		},
+	}
+	imp.Flags().BoolVarP(&wait, "wait", "w", false, "wait until the cluster settles")
+	cmd.AddCommand(imp)
+	return cmd
 }

@@ -110,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	status.Flags().BoolVar(&watch, "watch", false, "reprint the status every 2 s until interrupted")
 	root.AddCommand(status, kvCmd(&socket, stdout), benchCmd(stdout, stderr),
 		configureCmd(&socket, stdout, stderr), simulateCmd(stdout, stderr),
-		nodeCmd(&socket, stdout), resourceCmd(&socket, stdout), raCmd(&socket, stdout))
+		nodeCmd(&socket, stdout), resourceCmd(&socket, stdout), raCmd(&socket, stdout), cibCmd(&socket, stdout))
 	root.AddCommand(explainCmd(&socket, stdout, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	wrapArgs(root)

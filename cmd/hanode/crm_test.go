@@ -54,15 +54,40 @@ func TestRealProcessesFailover(t *testing.T) {
 		st, err := c.crm(0, "crm-status", nil)
 		return err == nil && st.Settled && st.DC != ""
 	})
+	hactl := filepath.Join(c.dir, "hactl")
+	if out, err := exec.Command("go", "build", "-o", hactl, "../hactl").CombinedOutput(); err != nil {
+		t.Fatalf("building hactl: %v\n%s", err, out)
+	}
+	run := func(i int, args ...string) (string, error) {
+		out, err := exec.Command(hactl, append([]string{"--socket", c.socket(i)}, args...)...).CombinedOutput()
+		return string(out), err
+	}
 	// Two nodes, no fencing device here: quorum ignored and fencing off, as
 	// in the reference setup (the test is about the resource manager).
+	crmFile := filepath.Join(c.dir, "web.crm")
 	conf := "property stonith-enabled=false\nproperty no-quorum-policy=ignore\n" +
 		"primitive web ocf:heartbeat:Dummy op monitor interval=2s timeout=20s\n"
-	if _, err := c.crm(0, "crm-configure", map[string]string{"crm": conf}); err != nil {
-		t.Fatalf("configure: %v", err)
+	if err := os.WriteFile(crmFile, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	started := c.await("web running on one node", 60*time.Second, func() bool { return runsDummy(rsctmp, 0) != runsDummy(rsctmp, 1) })
-	t.Logf("figure: web started %v after the configuration", started.Round(time.Millisecond))
+	configured := time.Now()
+	if out, err := run(0, "configure", "-w", "-f", crmFile); err != nil {
+		t.Fatalf("hactl configure -w: %v\n%s", err, out)
+	}
+	t.Logf("figure: hactl configure -w returned %v after it was run (the cluster settled)", time.Since(configured).Round(time.Millisecond))
+	// A change that does not validate is refused, naming the problem, and
+	// changes nothing.
+	before, _ := run(1, "cib", "export")
+	if out, err := run(1, "configure", "colocation c inf: web nosuch"); err == nil || !strings.Contains(out, "nosuch") {
+		t.Fatalf("a colocation with an unknown resource: err %v\n%s", err, out)
+	}
+	if after, _ := run(1, "cib", "export"); cibVersion(after) != cibVersion(before) {
+		t.Fatalf("a refused change moved the CIB from %s to %s", cibVersion(before), cibVersion(after))
+	}
+	// -w returned: web already runs on exactly one node.
+	if runsDummy(rsctmp, 0) == runsDummy(rsctmp, 1) {
+		t.Fatalf("after configure -w, web runs on n1: %v, n2: %v", runsDummy(rsctmp, 0), runsDummy(rsctmp, 1))
+	}
 	active, other := 0, 1
 	if runsDummy(rsctmp, 1) {
 		active, other = 1, 0
@@ -83,20 +108,32 @@ func TestRealProcessesFailover(t *testing.T) {
 	t.Logf("figure: kill -9 of n%d's hanode → web running on n%d after %v (token 1000 ms, consensus 1200 ms)",
 		active+1, other+1, took.Round(time.Millisecond))
 
-	hactl := filepath.Join(c.dir, "hactl")
-	if out, err := exec.Command("go", "build", "-o", hactl, "../hactl").CombinedOutput(); err != nil {
-		t.Fatalf("building hactl: %v\n%s", err, out)
+	if out, _ := run(other, "resource", "locate", "web"); !strings.Contains(out, fmt.Sprintf("running on: n%d", other+1)) {
+		t.Fatalf("hactl resource locate web: %s", out)
 	}
-	out, err := exec.Command(hactl, "--socket", c.socket(other), "status").CombinedOutput()
+	out, err := run(other, "status")
 	if err != nil {
 		t.Fatalf("hactl status: %v\n%s", err, out)
 	}
 	want := fmt.Sprintf("web\t(ocf:heartbeat:Dummy):\t Started n%d", other+1)
-	if !strings.Contains(string(out), want) {
+	if !strings.Contains(out, want) {
 		t.Fatalf("hactl status does not say %q:\n%s", want, out)
 	}
-	if !strings.Contains(string(out), fmt.Sprintf("* n%d (web): detection", active+1)) {
+	if !strings.Contains(out, fmt.Sprintf("* n%d (web): detection", active+1)) {
 		t.Errorf("hactl status shows no failover budget for n%d:\n%s", active+1, out)
 	}
 	t.Logf("hactl status on n%d:\n%s", other+1, out)
+}
+
+// cibVersion reads admin_epoch.epoch.num_updates from a CIB's text.
+func cibVersion(xml string) string {
+	attr := func(name string) string {
+		i := strings.Index(xml, " "+name+`="`)
+		if i < 0 {
+			return "?"
+		}
+		rest := xml[i+len(name)+3:]
+		return rest[:strings.IndexByte(rest, '"')]
+	}
+	return attr("admin_epoch") + "." + attr("epoch") + "." + attr("num_updates")
 }
