@@ -1396,6 +1396,13 @@ func (c *Controller) reportLocal(m message, rc int, st ExecStatus, why string) {
 }
 
 func (c *Controller) onResult(m message) {
+	if sched.Task(m.Task) != sched.TaskFence && c.primitive(m.Primitive) == nil {
+		// Not (or no longer) configured: nothing to record it against.
+		c.stats.Stale++
+		delete(c.inflight, actionKey{m.Transition, m.Action})
+		c.markDone(actionKey{m.Transition, m.Action})
+		return
+	}
 	key := actionKey{m.Transition, m.Action}
 	if !m.Recurring {
 		delete(c.inflight, key)

@@ -618,3 +618,22 @@ func TestFailureTimeoutLetsItBack(t *testing.T) {
 		t.Fatalf("after failure-timeout httpd and vip run on %q, want back on vm-node1", got)
 	}
 }
+
+// FuzzDeliver: whatever a member multicasts, a settled controller drops it
+// or applies it; it never panics (a peer's bytes are input like any other).
+func FuzzDeliver(f *testing.F) {
+	f.Add([]byte(`{"k":"result","from":1,"node":1,"task":"start","rsc":"vip","prim":"vip","rc":1,"tr":1,"act":1}`))
+	f.Add([]byte(`{"k":"exec","from":1,"node":1,"task":"fence","rsc":"vm-node9","tr":9,"act":1}`))
+	f.Add([]byte(`{"k":"attr","from":1,"node":1,"name":"pingd","value":"-INFINITY"}`))
+	f.Add([]byte(`{"k":"config","from":1,"cib":"<cib><configuration><resources><primitive id='x' class='ocf' type='Dummy'/></resources></configuration></cib>","req":1}`))
+	f.Add([]byte(`{"k":"cleanup","from":1,"rsc":"httpd","node":7}`))
+	f.Add([]byte(`{"k":"fenced","from":1,"node":2,"name":"vm-node2"}`))
+	f.Add([]byte(`{"k":"join","from":1,"ring":1,"cib":"<cib"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cl := newCluster(t, 2, reference)
+		cl.settle()
+		_ = cl.ctl[1].Deliver(cl.now, 1, b)
+		_ = cl.ctl[2].Deliver(cl.now, 1, b)
+		cl.settle()
+	})
+}

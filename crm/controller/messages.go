@@ -3,6 +3,7 @@ package controller
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hakit/hakit/node/env"
@@ -107,8 +108,12 @@ func decodeMessage(b []byte) (message, error) {
 			return message{}, fmt.Errorf("controller message %s from node %d: no CIB", m.Kind, m.From)
 		}
 	case kindExec, kindResult:
-		if m.Node == 0 || m.Task == "" {
-			return message{}, fmt.Errorf("controller message %s from node %d: no node or task", m.Kind, m.From)
+		if m.Node == 0 || m.Task == "" || m.Resource == "" {
+			return message{}, fmt.Errorf("controller message %s from node %d: no node, task or resource", m.Kind, m.From)
+		}
+		// A resource action names its primitive and an instance of it.
+		if m.Task != "fence" && (m.Primitive == "" || m.Resource != m.Primitive && !strings.HasPrefix(m.Resource, m.Primitive+":")) {
+			return message{}, fmt.Errorf("controller message %s from node %d: resource %q is not an instance of primitive %q", m.Kind, m.From, m.Resource, m.Primitive)
 		}
 	case kindAttr:
 		if m.Node == 0 || m.Name == "" {
