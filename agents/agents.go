@@ -167,8 +167,9 @@ func (r Result) OK() bool {
 // Available is an agent the executor can run, for `hactl ra list`.
 type Available struct {
 	Agent Agent
-	// Source is "script" for an executable under the OCF root, "built-in"
-	// for a Go agent, "simulated" for the simulator's agents.
+	// Source is "script" for an executable under the OCF root or a fence
+	// agent in the fence agent directory, "built-in" for a Go agent,
+	// "simulated" for the simulator's agents.
 	Source string
 	// Path is the script's path for Source "script".
 	Path string

@@ -19,6 +19,9 @@ import (
 const (
 	DefaultStateDir = "/run/resource-agents"
 	DefaultRunDir   = "/run"
+	// DefaultNetnsDir is where ip netns and vishvananda/netns keep named
+	// network namespaces.
+	DefaultNetnsDir = "/run/netns"
 )
 
 // The agents this package provides, as a primitive names them.
@@ -27,6 +30,9 @@ var (
 	IPaddr2Agent = agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "IPaddr2"}
 	ApacheAgent  = agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "apache"}
 	PingAgent    = agents.Agent{Class: "ocf", Provider: "pacemaker", Type: "ping"}
+	// FenceNetnsAgent is a stonith class agent, run for fencing as
+	// Pacemaker's fencer runs fence agents.
+	FenceNetnsAgent = agents.Agent{Class: "stonith", Type: "fence_netns"}
 )
 
 // Options configures the built-in agents. The zero value is the
@@ -38,6 +44,9 @@ type Options struct {
 	// RunDir holds ping's default state file and apache's default pid
 	// file (HA_VARRUN). Default DefaultRunDir; created when missing.
 	RunDir string
+	// NetnsDir is where fence_netns looks up the namespace names of its
+	// pcmk_host_map. Default DefaultNetnsDir.
+	NetnsDir string
 }
 
 func (o Options) withDefaults() Options {
@@ -47,6 +56,9 @@ func (o Options) withDefaults() Options {
 	if o.RunDir == "" {
 		o.RunDir = DefaultRunDir
 	}
+	if o.NetnsDir == "" {
+		o.NetnsDir = DefaultNetnsDir
+	}
 	return o
 }
 
@@ -55,10 +67,11 @@ func (o Options) withDefaults() Options {
 func New(opts Options) map[agents.Agent]ocf.Builtin {
 	opts = opts.withDefaults()
 	return map[agents.Agent]ocf.Builtin{
-		DummyAgent:   &Dummy{opts: opts},
-		IPaddr2Agent: &IPaddr2{},
-		ApacheAgent:  &Apache{opts: opts},
-		PingAgent:    &Ping{opts: opts},
+		DummyAgent:      &Dummy{opts: opts},
+		IPaddr2Agent:    &IPaddr2{},
+		ApacheAgent:     &Apache{opts: opts},
+		PingAgent:       &Ping{opts: opts},
+		FenceNetnsAgent: &FenceNetns{opts: opts},
 	}
 }
 

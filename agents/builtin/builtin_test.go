@@ -49,11 +49,12 @@ func wantRC(t *testing.T, what string, res agents.Result, rc agents.RC) {
 	}
 }
 
-func TestNewRegistersTheFourAgents(t *testing.T) {
+func TestNewRegistersTheAgents(t *testing.T) {
 	got := New(Options{})
 	want := map[string]bool{
 		"ocf:heartbeat:Dummy": true, "ocf:heartbeat:IPaddr2": true,
 		"ocf:heartbeat:apache": true, "ocf:pacemaker:ping": true,
+		"stonith:fence_netns": true,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("New returned %d agents, want %d", len(got), len(want))
@@ -90,6 +91,8 @@ func TestMetaData(t *testing.T) {
 			map[string]string{"name": "pingd", "multiplier": "1", "attempts": "3", "timeout": "2", "dampen": "5s",
 				"pidfile": "/rundir/ping-${OCF_RESKEY_name}"},
 			[]string{"start", "stop", "monitor", "meta-data", "validate-all"}},
+		{FenceNetnsAgent, []string{"pcmk_host_map"}, map[string]string{},
+			[]string{"on", "off", "reboot", "status", "list", "start", "stop", "monitor", "meta-data", "validate-all"}},
 	}
 	all := New(opts)
 	for _, tc := range tests {
@@ -259,7 +262,7 @@ func (l chanLoop) Post(f func()) { l <- f }
 func TestRunnerFallsBackToBuiltins(t *testing.T) {
 	loop := make(chanLoop, 16)
 	dir := t.TempDir()
-	r := ocf.New(ocf.Config{Loop: loop, Root: filepath.Join(dir, "ocf"), Builtins: New(Options{StateDir: dir})})
+	r := ocf.New(ocf.Config{Loop: loop, Root: filepath.Join(dir, "ocf"), StonithDir: filepath.Join(dir, "sbin"), Builtins: New(Options{StateDir: dir})})
 	defer r.Shutdown(context.Background())
 
 	avail, err := r.Agents()
@@ -273,7 +276,7 @@ func TestRunnerFallsBackToBuiltins(t *testing.T) {
 		}
 		names = append(names, a.Agent.String())
 	}
-	if want := "ocf:heartbeat:Dummy ocf:heartbeat:IPaddr2 ocf:heartbeat:apache ocf:pacemaker:ping"; strings.Join(names, " ") != want {
+	if want := "ocf:heartbeat:Dummy ocf:heartbeat:IPaddr2 ocf:heartbeat:apache ocf:pacemaker:ping stonith:fence_netns"; strings.Join(names, " ") != want {
 		t.Errorf("agents %v, want %s", names, want)
 	}
 

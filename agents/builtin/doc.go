@@ -1,9 +1,11 @@
 // Package builtin holds hakit's resource agents written in Go: Dummy,
 // IPaddr2 and apache (ocf:heartbeat) and ping (ocf:pacemaker), the agents
-// of the reference setup (DESIGN.md §1). New returns them keyed by agent
-// name for agents/ocf's Config.Builtins; the OCF runner runs one only when
-// no script for its agent is installed under the OCF root, so installing
-// resource-agents or pacemaker's agents replaces it.
+// of the reference setup (DESIGN.md §1), and the fence agent of the
+// network namespace lab (stonith:fence_netns, DESIGN.md §6). New returns
+// them keyed by agent name for agents/ocf's Config.Builtins; the runner
+// runs one only when no script for its agent is installed (under the OCF
+// root, or as the fence agent of that name), so installing resource-agents
+// or pacemaker's agents replaces it.
 //
 // Each agent follows its script namesake for the parameters it supports:
 // start is idempotent, stop succeeds when already stopped, monitor answers

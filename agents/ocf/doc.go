@@ -1,7 +1,9 @@
 // Package ocf is the production agents.Executor: it runs OCF resource
 // agent scripts (Root/resource.d/<provider>/<type>, normally under
-// /usr/lib/ocf) as pacemaker-execd does, and falls back to Go built-in
-// agents when no script is installed.
+// /usr/lib/ocf) as pacemaker-execd does, fence agents (stonith:fence_x,
+// StonithDir/fence_x, normally /usr/sbin) as pacemaker-fenced does, with
+// their arguments on stdin, and falls back to Go built-in agents when no
+// script is installed.
 //
 // It owns everything about running an agent as a process: the OCF
 // environment (OCF_ROOT, OCF_RESKEY_*, OCF_RESKEY_CRM_meta_*), the

@@ -38,12 +38,14 @@ func (l *trackingLoop) Post(f func()) {
 	})
 }
 
-// harness runs a Runner on a real loop over a temporary OCF root.
+// harness runs a Runner on a real loop over a temporary OCF root and
+// fence agent directory, so the host's agents never take part.
 type harness struct {
-	t    *testing.T
-	loop *trackingLoop
-	r    *Runner
-	root string
+	t          *testing.T
+	loop       *trackingLoop
+	r          *Runner
+	root       string
+	stonithDir string
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
@@ -59,7 +61,10 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.Root == "" {
 		cfg.Root = t.TempDir()
 	}
-	h := &harness{t: t, loop: loop, r: New(cfg), root: cfg.Root}
+	if cfg.StonithDir == "" {
+		cfg.StonithDir = t.TempDir()
+	}
+	h := &harness{t: t, loop: loop, r: New(cfg), root: cfg.Root, stonithDir: cfg.StonithDir}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
@@ -143,13 +148,24 @@ func (h *harness) script(provider, name, body string) agents.Agent {
 	return agents.Agent{Class: "ocf", Provider: provider, Type: name}
 }
 
+// fenceScript installs a fence agent stonith:<name> made of a shell body.
+func (h *harness) fenceScript(name, body string) agents.Agent {
+	h.t.Helper()
+	writeExecutable(h.t, filepath.Join(h.stonithDir, name), "#!/bin/sh\n"+body+"\n", 0o755)
+	return agents.Agent{Class: "stonith", Type: name}
+}
+
 func writeScript(t *testing.T, root, provider, name, text string, mode os.FileMode) string {
 	t.Helper()
 	dir := filepath.Join(root, "resource.d", provider)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, name)
+	return writeExecutable(t, filepath.Join(dir, name), text, mode)
+}
+
+func writeExecutable(t *testing.T, path, text string, mode os.FileMode) string {
+	t.Helper()
 	if err := os.WriteFile(path, []byte(text), mode); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,9 @@ import (
 const (
 	// DefaultRoot is OCF_ROOT on Debian, RHEL and SUSE alike.
 	DefaultRoot = "/usr/lib/ocf"
+	// DefaultStonithDir is where fence-agents and Pacemaker install fence
+	// agents (Pacemaker's RH_STONITH_DIR).
+	DefaultStonithDir = "/usr/sbin"
 	// DefaultMaxOutput keeps a few KiB of an agent's output: enough for its
 	// last error messages, small enough to keep in the node's history.
 	DefaultMaxOutput = 4096
@@ -41,6 +44,12 @@ type Config struct {
 	// Root/lib/heartbeat. Default DefaultRoot; a relative path is made
 	// absolute, since agents run in "/".
 	Root string
+	// StonithDir holds fence agents: stonith:fence_x runs StonithDir/fence_x
+	// the way Pacemaker's fencer runs it, with its arguments on stdin.
+	// Only types starting with fence_ are looked up there, so a stonith
+	// type can never name another program of that directory. Default
+	// DefaultStonithDir; a relative path is made absolute.
+	StonithDir string
 	// Builtins are Go agents, run for an agent when no script is installed
 	// at its path. A script always wins, so an administrator can replace a
 	// built-in by installing the real agent.
@@ -120,6 +129,12 @@ func New(cfg Config) *Runner {
 	}
 	if abs, err := filepath.Abs(cfg.Root); err == nil {
 		cfg.Root = abs
+	}
+	if cfg.StonithDir == "" {
+		cfg.StonithDir = DefaultStonithDir
+	}
+	if abs, err := filepath.Abs(cfg.StonithDir); err == nil {
+		cfg.StonithDir = abs
 	}
 	if cfg.MaxOutput <= 0 {
 		cfg.MaxOutput = DefaultMaxOutput
@@ -253,7 +268,9 @@ func (r *Runner) run(j *job) agents.Result {
 
 	start := time.Now()
 	var res agents.Result
-	if path, ok := r.scriptPath(op.Agent); ok {
+	if path, ok := r.scriptPath(op.Agent); ok && op.Agent.Class == "stonith" {
+		res = r.runFenceAgent(ctx, path, op, timeout)
+	} else if ok {
 		res = r.runScript(ctx, path, op, timeout)
 	} else if b, ok := r.cfg.Builtins[op.Agent]; ok {
 		res = r.runBuiltin(ctx, b, op)
@@ -319,21 +336,42 @@ func validName(s string) bool {
 	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/\x00")
 }
 
-func (r *Runner) expectedPath(a agents.Agent) string {
-	if a.Class != "ocf" || !validName(a.Provider) || !validName(a.Type) {
-		return "script for class " + a.Class
+// agentPath is where a's script would be, or "" for an agent no script
+// can implement.
+func (r *Runner) agentPath(a agents.Agent) string {
+	switch {
+	case a.Class == "ocf" && validName(a.Provider) && validName(a.Type):
+		return filepath.Join(r.cfg.Root, "resource.d", a.Provider, a.Type)
+	case a.Class == "stonith" && a.Provider == "" && isFenceAgentName(a.Type):
+		return filepath.Join(r.cfg.StonithDir, a.Type)
 	}
-	return filepath.Join(r.cfg.Root, "resource.d", a.Provider, a.Type)
+	return ""
 }
 
-// scriptPath finds an ocf agent's script. Anything but a directory at the
+// isFenceAgentName accepts the types Pacemaker's fencer runs from its
+// directory: fence_ and at least one more character, one file name.
+func isFenceAgentName(s string) bool {
+	return validName(s) && strings.HasPrefix(s, "fence_") && len(s) > len("fence_")
+}
+
+func (r *Runner) expectedPath(a agents.Agent) string {
+	if path := r.agentPath(a); path != "" {
+		return path
+	}
+	if a.Class == "stonith" {
+		return "fence agent (stonith types start with fence_ and have no provider)"
+	}
+	return "script for class " + a.Class
+}
+
+// scriptPath finds an agent's script. Anything but a directory at the
 // path counts as installed, as in Pacemaker: a file that cannot be
 // executed then fails loudly instead of silently running a built-in.
 func (r *Runner) scriptPath(a agents.Agent) (string, bool) {
-	if a.Class != "ocf" || !validName(a.Provider) || !validName(a.Type) {
+	path := r.agentPath(a)
+	if path == "" {
 		return "", false
 	}
-	path := filepath.Join(r.cfg.Root, "resource.d", a.Provider, a.Type)
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
 		return "", false
@@ -342,10 +380,10 @@ func (r *Runner) scriptPath(a agents.Agent) (string, bool) {
 }
 
 // Agents lists the executable scripts under Root/resource.d/<provider>/
-// (Source "script") and the built-ins no script replaces (Source
-// "built-in"), sorted by agent name. A missing resource.d is not an error:
-// a node may run on built-ins alone. Only the ocf class has scripts; fence
-// agents (class stonith) are not listed yet.
+// and StonithDir/fence_* (Source "script") and the built-ins no script
+// replaces (Source "built-in"), sorted by agent name. A missing
+// resource.d or StonithDir is not an error: a node may run on built-ins
+// alone.
 func (r *Runner) Agents() ([]agents.Available, error) {
 	var out []agents.Available
 	scripts := map[agents.Agent]bool{}
@@ -373,12 +411,39 @@ func (r *Runner) Agents() ([]agents.Available, error) {
 			out = append(out, agents.Available{Agent: a, Source: "script", Path: path})
 		}
 	}
+	fences, err := r.fenceAgents()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fences {
+		scripts[f.Agent] = true
+		out = append(out, f)
+	}
 	for a := range r.cfg.Builtins {
 		if _, ok := r.scriptPath(a); !ok && !scripts[a] {
 			out = append(out, agents.Available{Agent: a, Source: "built-in"})
 		}
 	}
 	slices.SortFunc(out, func(x, y agents.Available) int { return strings.Compare(x.Agent.String(), y.Agent.String()) })
+	return out, nil
+}
+
+func (r *Runner) fenceAgents() ([]agents.Available, error) {
+	entries, err := os.ReadDir(r.cfg.StonithDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing fence agents: %w", err)
+	}
+	var out []agents.Available
+	for _, e := range entries {
+		path := filepath.Join(r.cfg.StonithDir, e.Name())
+		if !isFenceAgentName(e.Name()) || !isExecutableFile(path) {
+			continue
+		}
+		out = append(out, agents.Available{Agent: agents.Agent{Class: "stonith", Type: e.Name()}, Source: "script", Path: path})
+	}
 	return out, nil
 }
 

@@ -617,11 +617,22 @@ func TestAgentsListing(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "resource.d", "heartbeat", "Dummy"), filepath.Join(root, "resource.d", "pacemaker", "Dummy")); err != nil {
 		t.Fatal(err)
 	}
+	stonithDir := t.TempDir()
+	for name, mode := range map[string]os.FileMode{
+		"fence_virsh": 0o755, "fence_netns": 0o755, // the latter replaces a built-in
+		"fence_": 0o755, "fence_noexec": 0o644, ".fence_hidden": 0o755, "ip": 0o755,
+	} {
+		writeExecutable(t, filepath.Join(stonithDir, name), "#!/bin/sh\n", mode)
+	}
+	if err := os.Mkdir(filepath.Join(stonithDir, "fence_dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	noop := &fakeBuiltin{}
 	builtins := map[agents.Agent]Builtin{
 		{Class: "ocf", Provider: "heartbeat", Type: "IPaddr2"}: noop, // a script replaces it
 		{Class: "ocf", Provider: "heartbeat", Type: "apache"}:  noop,
 		{Class: "stonith", Type: "fence_sim"}:                  noop,
+		{Class: "stonith", Type: "fence_netns"}:                noop,
 	}
 	want := []agents.Available{
 		{Agent: agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "Dummy"}, Source: "script", Path: filepath.Join(root, "resource.d/heartbeat/Dummy")},
@@ -629,23 +640,27 @@ func TestAgentsListing(t *testing.T) {
 		{Agent: agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "apache"}, Source: "built-in"},
 		{Agent: agents.Agent{Class: "ocf", Provider: "pacemaker", Type: "Dummy"}, Source: "script", Path: filepath.Join(root, "resource.d/pacemaker/Dummy")},
 		{Agent: agents.Agent{Class: "ocf", Provider: "pacemaker", Type: "ping"}, Source: "script", Path: filepath.Join(root, "resource.d/pacemaker/ping")},
+		{Agent: agents.Agent{Class: "stonith", Type: "fence_netns"}, Source: "script", Path: filepath.Join(stonithDir, "fence_netns")},
 		{Agent: agents.Agent{Class: "stonith", Type: "fence_sim"}, Source: "built-in"},
+		{Agent: agents.Agent{Class: "stonith", Type: "fence_virsh"}, Source: "script", Path: filepath.Join(stonithDir, "fence_virsh")},
 	}
 	tests := []struct {
-		name string
-		root string
-		want []agents.Available
+		name       string
+		root       string
+		stonithDir string
+		want       []agents.Available
 	}{
-		{"scripts and built-ins", root, want},
-		{"no resource.d: built-ins only", t.TempDir(), []agents.Available{
+		{"scripts and built-ins", root, stonithDir, want},
+		{"no resource.d nor fence agents: built-ins only", t.TempDir(), filepath.Join(t.TempDir(), "missing"), []agents.Available{
 			{Agent: agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "IPaddr2"}, Source: "built-in"},
 			{Agent: agents.Agent{Class: "ocf", Provider: "heartbeat", Type: "apache"}, Source: "built-in"},
+			{Agent: agents.Agent{Class: "stonith", Type: "fence_netns"}, Source: "built-in"},
 			{Agent: agents.Agent{Class: "stonith", Type: "fence_sim"}, Source: "built-in"},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := New(Config{Loop: runtime.NewLoop(), Root: tt.root, Builtins: builtins})
+			r := New(Config{Loop: runtime.NewLoop(), Root: tt.root, StonithDir: tt.stonithDir, Builtins: builtins})
 			got, err := r.Agents()
 			if err != nil {
 				t.Fatal(err)
@@ -683,7 +698,7 @@ func TestShutdownCancelsEverything(t *testing.T) {
 
 func TestNewFillsDefaults(t *testing.T) {
 	r := New(Config{Loop: runtime.NewLoop()})
-	if r.cfg.Root != DefaultRoot || r.cfg.MaxOutput != DefaultMaxOutput || r.cfg.DefaultTimeout != DefaultTimeout || r.cfg.Log == nil {
+	if r.cfg.Root != DefaultRoot || r.cfg.StonithDir != DefaultStonithDir || r.cfg.MaxOutput != DefaultMaxOutput || r.cfg.DefaultTimeout != DefaultTimeout || r.cfg.Log == nil {
 		t.Errorf("defaults not filled: %+v", r.cfg)
 	}
 	wd, err := os.Getwd()

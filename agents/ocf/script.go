@@ -29,33 +29,71 @@ const scriptPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 // runScript runs an OCF script with the action as its argument and turns
 // how it ended into a Result (without Op and Duration, which run fills).
-//
-// On timeout or Cancel the whole process group gets SIGKILL at once, as
-// pacemaker-execd does (it sends no SIGTERM first): the agent had its
-// whole timeout to finish, and anything it forked must not outlive it.
 func (r *Runner) runScript(ctx context.Context, path string, op agents.Op, timeout time.Duration) agents.Result {
 	environ, err := r.environ(op, timeout)
 	if err != nil {
 		// The same configuration fails on every node, hence "not configured".
 		return agents.Result{RC: agents.RCErrConfigured, Status: agents.StatusError, ExitReason: shorten(err.Error(), maxExitReason)}
 	}
+	return r.runProcess(ctx, agentProcess{
+		path: path, args: []string{op.Action}, environ: environ,
+		metaData: op.Action == "meta-data", verdict: ocfVerdict,
+	}, timeout)
+}
 
+// ocfVerdict reads an OCF agent's exit code.
+func ocfVerdict(code int) (agents.RC, string) {
+	rc := rcFromExitCode(code)
+	if int(rc) != code {
+		return rc, fmt.Sprintf("agent exited with unknown code %d", code)
+	}
+	return rc, ""
+}
+
+// agentProcess is one run of an agent executable, OCF script or fence
+// agent alike.
+type agentProcess struct {
+	path    string
+	args    []string // after argv[0]
+	environ []string
+	// stdin is what the agent reads on its standard input; empty gives it
+	// /dev/null.
+	stdin string
+	// metaData keeps the whole stdout, unbounded by MaxOutput, as Output.
+	metaData bool
+	// stderr, when set, gets a copy of the agent's stderr.
+	stderr io.Writer
+	// verdict turns an exit code into the RC, and into an exit reason for
+	// when the agent gave none.
+	verdict func(code int) (agents.RC, string)
+}
+
+// runProcess runs p and turns how it ended into a Result (without Op and
+// Duration, which run fills).
+//
+// On timeout or Cancel the whole process group gets SIGKILL at once, as
+// pacemaker-execd does (it sends no SIGTERM first): the agent had its
+// whole timeout to finish, and anything it forked must not outlive it.
+func (r *Runner) runProcess(ctx context.Context, p agentProcess, timeout time.Duration) agents.Result {
 	combined := newTailBuffer(r.cfg.MaxOutput)
 	reason := &exitReasonWriter{}
 	var metaData *cappedBuffer
 	stdout := io.Writer(combined)
-	if op.Action == "meta-data" {
+	if p.metaData {
 		metaData = &cappedBuffer{max: MaxMetaData}
 		stdout = io.MultiWriter(metaData, combined)
 	}
 	stderr := io.MultiWriter(combined, reason)
+	if p.stderr != nil {
+		stderr = io.MultiWriter(combined, reason, p.stderr)
+	}
 
-	cmd := command(ctx, path, []string{path, op.Action}, environ, stdout, stderr)
-	err = r.start(cmd)
+	cmd := command(ctx, p.path, append([]string{p.path}, p.args...), p.environ, p.stdin, stdout, stderr)
+	err := r.start(cmd)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// A script without a #! line: execvp, which Pacemaker uses, hands
 		// such files to /bin/sh, so custom agents written that way work there.
-		cmd = command(ctx, "/bin/sh", []string{"sh", path, op.Action}, environ, stdout, stderr)
+		cmd = command(ctx, "/bin/sh", append([]string{"sh", p.path}, p.args...), p.environ, p.stdin, stdout, stderr)
 		err = r.start(cmd)
 	}
 	if err == nil {
@@ -77,9 +115,10 @@ func (r *Runner) runScript(ctx context.Context, path string, op agents.Op, timeo
 		// An agent that exited by itself is believed even when its timeout
 		// or a Cancel came in the meantime: its answer is the truth.
 		res.Status = agents.StatusDone
-		res.RC = rcFromExitCode(state.ExitCode())
-		if int(res.RC) != state.ExitCode() && res.ExitReason == "" {
-			res.ExitReason = fmt.Sprintf("agent exited with unknown code %d", state.ExitCode())
+		rc, why := p.verdict(state.ExitCode())
+		res.RC = rc
+		if res.ExitReason == "" {
+			res.ExitReason = shorten(why, maxExitReason)
 		}
 	case ctx.Err() != nil:
 		res.Status, res.RC, _ = endedEarly(ctx)
@@ -103,11 +142,14 @@ func (r *Runner) runScript(ctx context.Context, path string, op agents.Op, timeo
 	return res
 }
 
-func command(ctx context.Context, path string, args, environ []string, stdout, stderr io.Writer) *exec.Cmd {
+func command(ctx context.Context, path string, args, environ []string, stdin string, stdout, stderr io.Writer) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args = args
 	cmd.Env = environ
 	cmd.Dir = "/"
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	// Its own process group, so a timeout can kill everything it forked.
