@@ -104,6 +104,12 @@ func (c *CRMCluster) reportFailover(crashAt time.Duration, survivor int, took ti
 	r.Figure("vip_start_ms", ms(vip.At-vip.Began), "ms")
 	r.Figure("httpd_start_ms", ms(httpd.At-httpd.Began), "ms")
 	r.Figure("overhead_ms", ms(took-(detected-crashAt)-(vip.At-vip.Began)-(httpd.At-httpd.Began)), "ms")
+	// The target: the token and consensus timeouts (detection), the
+	// agents' starts, and at most 300 ms for everything else.
+	limit := c.Conf.EffectiveToken() + c.Conf.EffectiveConsensus() + (vip.At - vip.Began) + (httpd.At - httpd.Began) + 300*time.Millisecond
+	if took > limit {
+		r.Violationf("failover took %v, above token + consensus + agent starts + 300 ms = %v", took, limit)
+	}
 	// The budget the survivor itself reports (log, hactl status).
 	if c.CRMs[survivor] == nil {
 		return
