@@ -479,23 +479,8 @@ func transitionSummary(c *cib.CIB, r *sched.Result) []string {
 // order crm_simulate reports them in.
 func configOrder(c *cib.CIB) map[string]int {
 	order := map[string]int{}
-	var walk func(r cib.Resource)
-	walk = func(r cib.Resource) {
-		switch r := r.(type) {
-		case *cib.Primitive:
-			order[r.ID] = len(order)
-		case *cib.Group:
-			for _, ch := range r.Children {
-				walk(ch)
-			}
-		case *cib.Clone:
-			if r.Child != nil {
-				walk(r.Child)
-			}
-		}
-	}
-	for _, r := range c.Config.Resources {
-		walk(r)
+	for _, p := range c.Primitives() {
+		order[p.ID] = len(order)
 	}
 	return order
 }

@@ -62,9 +62,9 @@ type verifyOptions struct {
 	cib, corosync, format string
 	// socket is the live cluster's hanode, asked for its CIB when no
 	// --cib is given.
-	socket string
-	interfaces, bonds     []string
-	strict                bool
+	socket            string
+	interfaces, bonds []string
+	strict            bool
 }
 
 // runVerify reads the inputs, prints the findings and turns them into

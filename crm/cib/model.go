@@ -509,3 +509,33 @@ func setNV(sets *[]NVSet, id, name, value string) {
 	set := &(*sets)[0]
 	set.Pairs = append(set.Pairs, NVPair{ID: set.ID + "-" + name, Name: name, Value: value})
 }
+
+// Primitives returns every primitive of the configuration, in document
+// order (group members in order, a clone's child once).
+func (c *CIB) Primitives() []*Primitive {
+	var out []*Primitive
+	for _, r := range c.Config.Resources {
+		out = append(out, PrimitivesUnder(r)...)
+	}
+	return out
+}
+
+// PrimitivesUnder returns the primitives r is made of: r itself, a
+// group's members, a clone's child's.
+func PrimitivesUnder(r Resource) []*Primitive {
+	switch r := r.(type) {
+	case *Primitive:
+		return []*Primitive{r}
+	case *Group:
+		var out []*Primitive
+		for _, ch := range r.Children {
+			out = append(out, PrimitivesUnder(ch)...)
+		}
+		return out
+	case *Clone:
+		if r.Child != nil {
+			return PrimitivesUnder(r.Child)
+		}
+	}
+	return nil
+}

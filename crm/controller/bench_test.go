@@ -45,7 +45,9 @@ func BenchmarkFailoverToActions(b *testing.B) {
 		}
 		for _, id := range cl.up {
 			if id != 5 {
-				timed(id, func() { cl.ctl[id].Membership(cl.now, cl.ring+1, slices.DeleteFunc(slices.Clone(cl.up), func(x env.NodeID) bool { return x == 5 }), true) })
+				timed(id, func() {
+					cl.ctl[id].Membership(cl.now, cl.ring+1, slices.DeleteFunc(slices.Clone(cl.up), func(x env.NodeID) bool { return x == 5 }), true)
+				})
 			}
 		}
 		cl.ring++

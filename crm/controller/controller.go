@@ -814,22 +814,9 @@ func (c *Controller) onCleanup(m message) {
 	}
 	// The primitives under the resource, by the ids the status uses.
 	ids := map[string]bool{}
-	var walk func(r cib.Resource)
-	walk = func(r cib.Resource) {
-		switch r := r.(type) {
-		case *cib.Primitive:
-			ids[r.ID] = true
-		case *cib.Group:
-			for _, ch := range r.Children {
-				walk(ch)
-			}
-		case *cib.Clone:
-			if r.Child != nil {
-				walk(r.Child)
-			}
-		}
+	for _, p := range cib.PrimitivesUnder(r) {
+		ids[p.ID] = true
 	}
-	walk(r)
 	changed := false
 	for i := range c.cib.Status.NodeStates {
 		ns := &c.cib.Status.NodeStates[i]
@@ -1015,7 +1002,7 @@ func (c *Controller) wallSeconds() int64 {
 // the DC plans again then, as Pacemaker rechecks at the expiry.
 func (c *Controller) nextExpiry(wall int64) (env.Mono, bool) {
 	best := int64(0)
-	for _, p := range primitives(c.cib) {
+	for _, p := range c.cib.Primitives() {
 		meta, err := c.cib.Meta(p.ID, cib.RuleInput{})
 		if err != nil {
 			continue
@@ -1025,7 +1012,7 @@ func (c *Controller) nextExpiry(wall int64) (env.Mono, bool) {
 			continue
 		}
 		for _, ns := range c.cib.Status.NodeStates {
-			fc, last, err := c.cib.FailCount(ns.Uname, c.historyID(p.ID, p.ID))
+			fc, last, err := c.cib.FailCount(ns.Uname, sched.HistoryID(c.cib, p.ID, p.ID))
 			if err != nil || fc <= 0 || last == 0 {
 				continue
 			}
@@ -1124,7 +1111,7 @@ func (c *Controller) execute(m message) {
 	// A stop, promote or demote ends the resource's recurring monitors
 	// here: they would report the change as a failure.
 	if m.Task != string(sched.TaskMonitor) {
-		c.stopMonitors(c.historyID(m.Resource, m.Primitive))
+		c.stopMonitors(sched.HistoryID(c.cib, m.Resource, m.Primitive))
 	}
 	req := c.request(p, m)
 	op := &localOp{exec: m, expectedRC: expectedRC(m, c.cib)}
@@ -1152,16 +1139,6 @@ func (c *Controller) stopMonitors(rsc string) {
 	}
 }
 
-// historyID is the id the executor and the status know an instance by:
-// an anonymous clone's instances are all the configured primitive (a
-// node runs at most one of them, whatever number the scheduler gives
-// it), as Pacemaker records them.
-func (c *Controller) historyID(rsc, prim string) string {
-	if c.anonymous(prim) {
-		return prim
-	}
-	return rsc
-}
 
 // expectedRC is what the transition expects an action to return.
 func expectedRC(m message, x *cib.CIB) int {
@@ -1218,7 +1195,7 @@ func (c *Controller) request(p *cib.Primitive, m message) ExecRequest {
 			}
 		}
 	}
-	return ExecRequest{Call: c.call, Resource: c.historyID(m.Resource, m.Primitive), Primitive: m.Primitive, Class: p.Class, Provider: p.Provider,
+	return ExecRequest{Call: c.call, Resource: sched.HistoryID(c.cib, m.Resource, m.Primitive), Primitive: m.Primitive, Class: p.Class, Provider: p.Provider,
 		Type: p.Type, Action: m.Task, Interval: m.Interval, Timeout: timeout, Params: params, Meta: meta}
 }
 
@@ -1292,7 +1269,7 @@ func (c *Controller) inClone(id string) bool {
 }
 
 func (c *Controller) fenceDevice() *cib.Primitive {
-	for _, p := range primitives(c.cib) {
+	for _, p := range c.cib.Primitives() {
 		if p.Class == "stonith" {
 			return p
 		}
@@ -1325,29 +1302,6 @@ func (c *Controller) fenceNow(m message) {
 		Type: dev.Type, Action: action, Timeout: 60 * time.Second, Params: params}
 	c.running[req.Call] = &localOp{exec: m, expectedRC: cib.RCOK}
 	c.out.Exec = append(c.out.Exec, req)
-}
-
-func primitives(x *cib.CIB) []*cib.Primitive {
-	var out []*cib.Primitive
-	var walk func(r cib.Resource)
-	walk = func(r cib.Resource) {
-		switch r := r.(type) {
-		case *cib.Primitive:
-			out = append(out, r)
-		case *cib.Group:
-			for _, ch := range r.Children {
-				walk(ch)
-			}
-		case *cib.Clone:
-			if r.Child != nil {
-				walk(r.Child)
-			}
-		}
-	}
-	for _, r := range x.Config.Resources {
-		walk(r)
-	}
-	return out
 }
 
 // ExecDone hands the controller an operation's result from the executor.
@@ -1439,7 +1393,7 @@ func (c *Controller) onResult(m message) {
 // controller does on a failed operation: a failed start counts as
 // INFINITY (start-failure-is-fatal, the default).
 func (c *Controller) countFailure(a sched.Action, m message) {
-	name := fmt.Sprintf("fail-count-%s#%s_%d", c.historyID(a.Resource, a.Primitive), a.Task, a.Interval.Milliseconds())
+	name := fmt.Sprintf("fail-count-%s#%s_%d", sched.HistoryID(c.cib, a.Resource, a.Primitive), a.Task, a.Interval.Milliseconds())
 	ns := c.cib.NodeState(a.Node)
 	cur := cib.Score(0)
 	if ns != nil && ns.Transient != nil {
@@ -1464,20 +1418,6 @@ func (c *Controller) countFailure(a sched.Action, m message) {
 	}
 }
 
-func (c *Controller) anonymous(prim string) bool {
-	_, anc := c.cib.Resource(prim)
-	for _, r := range anc {
-		if cl, ok := r.(*cib.Clone); ok {
-			m, err := c.cib.Meta(cl.ID, cib.RuleInput{})
-			if err != nil {
-				return true
-			}
-			u, _ := m.GloballyUnique()
-			return !u
-		}
-	}
-	return false
-}
 
 func (c *Controller) markDone(key actionKey) {
 	if t := c.transition; t != nil && t.id == key.transition {

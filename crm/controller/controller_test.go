@@ -137,39 +137,9 @@ func (cl *cluster) powerOff(name string) {
 // advancing the clock to recurring monitors only when asked.
 func (cl *cluster) settle() {
 	cl.t.Helper()
-	for step := 0; ; step++ {
+	for step := 0; cl.settleOne(); step++ {
 		if step > 1000000 {
 			cl.t.Fatal("the cluster does not settle")
-		}
-		for _, id := range cl.up {
-			c := cl.ctl[id]
-			rd := c.Ready()
-			c.Advance()
-			if rd.Persist != nil {
-				cl.persist[id] = rd.Persist
-			}
-			for _, m := range rd.Messages {
-				cl.bus = append(cl.bus, delivery{id, m})
-			}
-			for _, r := range rd.Exec {
-				cl.execs = append(cl.execs, pendingExec{id, r})
-			}
-		}
-		switch {
-		case len(cl.bus) > 0:
-			d := cl.bus[0]
-			cl.bus = cl.bus[1:]
-			for _, id := range cl.peers(d.from) {
-				if err := cl.ctl[id].Deliver(cl.now, d.from, d.payload); err != nil {
-					cl.t.Fatalf("node %d: delivery from %d: %v", id, d.from, err)
-				}
-			}
-		case len(cl.execs) > 0:
-			p := cl.execs[0]
-			cl.execs = cl.execs[1:]
-			cl.ctl[p.node].ExecDone(cl.now, cl.execute(p.node, p.req))
-		default:
-			return
 		}
 	}
 }
@@ -349,12 +319,17 @@ func TestFencingComesBeforeRecovery(t *testing.T) {
 	}
 }
 
-// settleOne does one step of settle.
-func (cl *cluster) settleOne() {
+// settleOne collects what the controllers want done and delivers one
+// message or completes one operation; it reports whether there was any.
+func (cl *cluster) settleOne() bool {
+	cl.t.Helper()
 	for _, id := range cl.up {
 		c := cl.ctl[id]
 		rd := c.Ready()
 		c.Advance()
+		if rd.Persist != nil {
+			cl.persist[id] = rd.Persist
+		}
 		for _, m := range rd.Messages {
 			cl.bus = append(cl.bus, delivery{id, m})
 		}
@@ -367,13 +342,18 @@ func (cl *cluster) settleOne() {
 		d := cl.bus[0]
 		cl.bus = cl.bus[1:]
 		for _, id := range cl.peers(d.from) {
-			cl.ctl[id].Deliver(cl.now, d.from, d.payload)
+			if err := cl.ctl[id].Deliver(cl.now, d.from, d.payload); err != nil {
+				cl.t.Fatalf("node %d: delivery from %d: %v", id, d.from, err)
+			}
 		}
 	case len(cl.execs) > 0:
 		p := cl.execs[0]
 		cl.execs = cl.execs[1:]
 		cl.ctl[p.node].ExecDone(cl.now, cl.execute(p.node, p.req))
+	default:
+		return false
 	}
+	return true
 }
 
 func TestMonitorFailureRestartsThenMoves(t *testing.T) {

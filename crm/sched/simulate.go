@@ -105,10 +105,7 @@ func Record(c *cib.CIB, nodeID string, a Action, o Outcome) {
 	if ns.LRM == nil {
 		ns.LRM = &cib.LRM{ID: ns.ID}
 	}
-	hid := a.Resource
-	if _, cl := cloneOf(c, p.ID); cl != nil && isAnonymous(c, cl.ID) {
-		hid = p.ID
-	}
+	hid := HistoryID(c, a.Resource, p.ID)
 	var res *cib.LRMResource
 	for i := range ns.LRM.Resources {
 		if ns.LRM.Resources[i].ID == hid {
@@ -191,6 +188,18 @@ func findNodeState(c *cib.CIB, name, id string) *cib.NodeState {
 	return nil
 }
 
+// HistoryID is the id the status section (and the executor) knows an
+// instance of primitive by: an anonymous clone's instances are all the
+// configured primitive, as Pacemaker records them (a node runs at most
+// one of them, whatever number the scheduler gave it); anything else is
+// the instance id.
+func HistoryID(c *cib.CIB, instance, primitive string) string {
+	if _, cl := cloneOf(c, primitive); cl != nil && isAnonymous(c, cl.ID) {
+		return primitive
+	}
+	return instance
+}
+
 func isAnonymous(c *cib.CIB, cloneID string) bool {
 	r, _ := c.Resource(cloneID)
 	cl, ok := r.(*cib.Clone)
@@ -203,29 +212,6 @@ func isAnonymous(c *cib.CIB, cloneID string) bool {
 	}
 	u, err := m.GloballyUnique()
 	return err != nil || !u
-}
-
-func primitivesOf(c *cib.CIB) []*cib.Primitive {
-	var out []*cib.Primitive
-	var walk func(r cib.Resource)
-	walk = func(r cib.Resource) {
-		switch r := r.(type) {
-		case *cib.Primitive:
-			out = append(out, r)
-		case *cib.Group:
-			for _, ch := range r.Children {
-				walk(ch)
-			}
-		case *cib.Clone:
-			if r.Child != nil {
-				walk(r.Child)
-			}
-		}
-	}
-	for _, r := range c.Config.Resources {
-		walk(r)
-	}
-	return out
 }
 
 // historyIDs are the lrm_resource ids a primitive's history is kept
