@@ -201,7 +201,10 @@ type Controller struct {
 	stats Stats
 }
 
+// actionKey names a dispatched action: transitions are numbered per DC,
+// so the membership (ring) it was dispatched in is part of its name.
 type actionKey struct {
+	ring               uint64
 	transition, action int
 }
 
@@ -368,11 +371,18 @@ func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID,
 	c.replan = false
 	c.idleSent, c.dcIdle = false, false
 	c.unsent = 0
-	// Actions of nodes that left will never report: forget them (their
-	// resources' fate is the scheduler's, from the node's state).
-	for k, m := range c.inflight {
-		if !slices.Contains(c.members, m.Node) {
-			delete(c.inflight, k)
+	// Actions of nodes that left will never report: forget them, but
+	// record what they may have started as pending in the node's
+	// history: the resource may be active there, so with fencing it
+	// starts elsewhere only after the node is fenced.
+	for _, k := range slices.SortedFunc(maps.Keys(c.inflight), compareKeys) {
+		m := c.inflight[k]
+		if slices.Contains(c.members, m.Node) {
+			continue
+		}
+		delete(c.inflight, k)
+		if t := sched.Task(m.Task); t == sched.TaskStart || t == sched.TaskPromote {
+			c.recordPending(m)
 		}
 	}
 	if !slices.Contains(c.members, c.cfg.Self) {
@@ -403,6 +413,19 @@ func (c *Controller) onQuorum(m message) {
 	c.changed(fmt.Sprintf("quorum %s", map[bool]string{true: "gained", false: "lost"}[m.Quorate]))
 }
 
+func compareKeys(a, b actionKey) int {
+	return cmp.Or(cmp.Compare(a.ring, b.ring), cmp.Compare(a.transition, b.transition), cmp.Compare(a.action, b.action))
+}
+
+// recordPending writes an operation in flight into its node's history,
+// as Pacemaker's record-pending does: a pending start counts as active.
+func (c *Controller) recordPending(m message) {
+	a := sched.Action{ID: m.Action, Resource: m.Resource, Primitive: m.Primitive, Task: sched.Task(m.Task),
+		Node: c.name(m.Node), Interval: m.Interval}
+	sched.Record(c.cib, strconv.FormatUint(uint64(m.Node), 10), a,
+		sched.Outcome{OpStatus: cib.OpPending, Call: -1, Transition: m.Transition})
+}
+
 // joinCIB is this node's announcement: its CIB, status included (its own
 // node's state is what only it knows for sure; the rest is what it knew of
 // the others).
@@ -414,7 +437,26 @@ func (c *Controller) joinCIB() string {
 	// of a failover's CPU).
 	x := *c.cib
 	x.Status = &cib.Status{}
-	for _, ns := range c.cib.Status.NodeStates {
+	own := c.cib
+	if len(c.running) > 0 {
+		// What this node is running now is pending in its history, so a
+		// new DC that did not dispatch it does not start it elsewhere.
+		own = c.cib.Clone()
+		for _, call := range slices.Sorted(maps.Keys(c.running)) {
+			if op := c.running[call]; op.recurring == nil {
+				// Only starts and promotes: a pending record replaces the
+				// last one, and a resource stopping must still show active.
+				if t := sched.Task(op.exec.Task); t == sched.TaskStart || t == sched.TaskPromote {
+					m := op.exec
+					m.Node = c.cfg.Self
+					a := sched.Action{ID: m.Action, Resource: m.Resource, Primitive: m.Primitive, Task: t, Node: c.self}
+					sched.Record(own, strconv.FormatUint(uint64(c.cfg.Self), 10), a,
+						sched.Outcome{OpStatus: cib.OpPending, Call: -1, Transition: m.Transition})
+				}
+			}
+		}
+	}
+	for _, ns := range own.Status.NodeStates {
 		if id := c.idOf(ns.Uname); id == c.cfg.Self || !slices.Contains(c.members, id) {
 			x.Status.NodeStates = append(x.Status.NodeStates, ns)
 		}
@@ -1090,7 +1132,7 @@ func (c *Controller) onExec(m message) {
 		c.unsent--
 	}
 	c.dcIdle = false
-	c.inflight[actionKey{m.Transition, m.Action}] = m
+	c.inflight[actionKey{m.Ring, m.Transition, m.Action}] = m
 	if m.Node != c.cfg.Self {
 		return
 	}
@@ -1138,7 +1180,6 @@ func (c *Controller) stopMonitors(rsc string) {
 		}
 	}
 }
-
 
 // expectedRC is what the transition expects an action to return.
 func expectedRC(m message, x *cib.CIB) int {
@@ -1330,7 +1371,7 @@ func (c *Controller) ExecDone(now env.Mono, r ExecResult) {
 	if sched.Task(op.exec.Task) == sched.TaskFence {
 		if r.Status == ExecDone && r.RC == cib.RCOK {
 			c.send(message{Kind: kindFenced, Node: c.idOf(op.exec.Resource), Name: op.exec.Resource,
-				Transition: op.exec.Transition, Action: op.exec.Action})
+				Ring: op.exec.Ring, Transition: op.exec.Transition, Action: op.exec.Action})
 			return
 		}
 	}
@@ -1353,11 +1394,12 @@ func (c *Controller) onResult(m message) {
 	if sched.Task(m.Task) != sched.TaskFence && c.primitive(m.Primitive) == nil {
 		// Not (or no longer) configured: nothing to record it against.
 		c.stats.Stale++
-		delete(c.inflight, actionKey{m.Transition, m.Action})
-		c.markDone(actionKey{m.Transition, m.Action})
+		delete(c.inflight, actionKey{m.Ring, m.Transition, m.Action})
+		c.markDone(actionKey{m.Ring, m.Transition, m.Action})
 		return
 	}
-	key := actionKey{m.Transition, m.Action}
+	key := actionKey{m.Ring, m.Transition, m.Action}
+	_, planned := c.inflight[key]
 	if !m.Recurring {
 		delete(c.inflight, key)
 	}
@@ -1382,9 +1424,10 @@ func (c *Controller) onResult(m message) {
 	if !m.Recurring {
 		c.markDone(key)
 	}
-	if o.Failed() || m.Recurring {
-		// A probe that found the resource running, or any failure:
-		// the plan was made on other facts.
+	if o.Failed() || m.Recurring || !planned {
+		// A probe that found the resource running, any failure, or the
+		// result of an operation of an earlier membership (its DC is
+		// gone): the plan was made on other facts.
 		c.changed(fmt.Sprintf("%s %s on %s returned %d (expected %d)", a.Task, a.Resource, a.Node, m.RC, m.ExpectedRC))
 	}
 }
@@ -1418,9 +1461,8 @@ func (c *Controller) countFailure(a sched.Action, m message) {
 	}
 }
 
-
 func (c *Controller) markDone(key actionKey) {
-	if t := c.transition; t != nil && t.id == key.transition {
+	if t := c.transition; t != nil && key.ring == c.ring && t.id == key.transition {
 		if _, ok := t.state[key.action]; ok {
 			t.state[key.action] = actionDone
 		}
@@ -1431,14 +1473,14 @@ func (c *Controller) markDone(key actionKey) {
 }
 
 func (c *Controller) onFenced(m message) {
-	delete(c.inflight, actionKey{m.Transition, m.Action})
+	delete(c.inflight, actionKey{m.Ring, m.Transition, m.Action})
 	name := m.Name
 	if name == "" {
 		name = c.name(m.Node)
 	}
 	sched.RecordFenced(c.cib, name, strconv.FormatUint(uint64(m.Node), 10))
 	c.cib.NumUpdates++
-	c.markDone(actionKey{m.Transition, m.Action})
+	c.markDone(actionKey{m.Ring, m.Transition, m.Action})
 	c.log.Info("controller: node fenced", "node", name)
 	c.changed("node " + name + " fenced")
 }

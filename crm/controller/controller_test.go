@@ -617,3 +617,72 @@ func FuzzDeliver(f *testing.F) {
 		cl.settle()
 	})
 }
+
+// A start still running on a node that is lost may have taken effect:
+// with fencing, the new plan starts the resource elsewhere only after the
+// node is fenced (the start is recorded as pending there).
+func TestLostStartWaitsForFencing(t *testing.T) {
+	conf := strings.Replace(reference, "property stonith-enabled=false", "property stonith-enabled=true\nprimitive fence-sim stonith:fence_sim", 1)
+	cl := newCluster(t, 3, conf)
+	// Run until vip's start is handed to node 1, not executed.
+	for i := 0; i < 100000; i++ {
+		if slices.ContainsFunc(cl.execs, func(p pendingExec) bool { return p.node == 1 && p.req.Primitive == "vip" && p.req.Action == "start" }) {
+			break
+		}
+		if len(cl.bus) == 0 && len(cl.execs) == 0 && i > 0 {
+			for _, id := range cl.up {
+				if len(cl.ctl[id].Ready().Messages) > 0 || len(cl.ctl[id].Ready().Exec) > 0 {
+					goto step
+				}
+			}
+			t.Fatal("vip's start never reached node 1")
+		}
+	step:
+		// Deliver everything, execute everything but node 1's vip start.
+		for _, id := range cl.up {
+			c := cl.ctl[id]
+			rd := c.Ready()
+			c.Advance()
+			for _, m := range rd.Messages {
+				cl.bus = append(cl.bus, delivery{id, m})
+			}
+			for _, r := range rd.Exec {
+				cl.execs = append(cl.execs, pendingExec{id, r})
+			}
+		}
+		if len(cl.bus) > 0 {
+			d := cl.bus[0]
+			cl.bus = cl.bus[1:]
+			for _, id := range cl.peers(d.from) {
+				_ = cl.ctl[id].Deliver(cl.now, d.from, d.payload)
+			}
+			continue
+		}
+		if k := slices.IndexFunc(cl.execs, func(p pendingExec) bool {
+			return !(p.node == 1 && p.req.Primitive == "vip" && p.req.Action == "start")
+		}); k >= 0 {
+			p := cl.execs[k]
+			cl.execs = slices.Delete(cl.execs, k, k+1)
+			cl.ctl[p.node].ExecDone(cl.now, cl.execute(p.node, p.req))
+		}
+	}
+	cl.crash(1)
+	for i := 0; i < 100000 && cl.ctl[2].transition == nil; i++ {
+		cl.settleOne()
+	}
+	tr := cl.ctl[2].transition
+	if tr == nil {
+		t.Fatal("no transition after node 1 was lost")
+	}
+	fence := -1
+	for _, a := range tr.actions {
+		if a.Task == sched.TaskFence {
+			fence = a.ID
+		}
+	}
+	for _, a := range tr.actions {
+		if a.Primitive == "vip" && a.Task == sched.TaskStart && !slices.Contains(a.After, fence) {
+			t.Fatalf("vip starts on %s without waiting for node 1's fencing (fence action %d, after %v)", a.Node, fence, a.After)
+		}
+	}
+}
