@@ -58,6 +58,7 @@ func TestFoundSeeds(t *testing.T) {
 		{"crm-failback", 906, "the same race"},
 		{"crm-swarm", 277, "the same race, the vip on both nodes"},
 		{"crm-swarm", 590, "the same race"},
+		{"crm-swarm", 548, "the DC fenced itself, and a fencing delayed past its victim's return shot it again"},
 	} {
 		res, err := Execute(c.scenario, c.seed, Options{})
 		if err != nil {

@@ -371,6 +371,18 @@ func (c *Controller) Membership(now env.Mono, ring uint64, members []env.NodeID,
 	c.replan = false
 	c.idleSent, c.dcIdle = false, false
 	c.unsent = 0
+	// A fencing still waiting out its delay is void once its victim is a
+	// member again: it came back (rebooted, or the partition healed before
+	// anything of it was started elsewhere), and shooting it now would
+	// only take down a node the new membership counts on.
+	c.delayed = slices.DeleteFunc(c.delayed, func(f delayedFence) bool {
+		if id := c.idOf(f.m.Resource); id != 0 && slices.Contains(members, id) {
+			// Reported, so that every member forgets the action.
+			c.reportLocal(f.m, cib.RCErrGeneric, ExecCancelled, "the victim is a member again")
+			return true
+		}
+		return false
+	})
 	// Actions of nodes that left will never report: forget them, but
 	// record what they may have started as pending in the node's
 	// history: the resource may be active there, so with fencing it
@@ -1112,8 +1124,18 @@ func (c *Controller) dispatch(t *transition, a sched.Action) {
 	c.stats.Actions++
 	target := c.idOf(a.Node)
 	if a.Task == sched.TaskFence {
-		// The DC fences, with the first fence device configured.
+		// The DC fences, with the first fence device configured; another
+		// member does when the DC itself is the victim (a node that
+		// shoots itself cannot report that it did).
 		target = c.cfg.Self
+		if a.Node == c.self {
+			for _, id := range c.members {
+				if id != c.cfg.Self {
+					target = id
+					break
+				}
+			}
+		}
 	}
 	m := message{Kind: kindExec, Ring: c.ring, Transition: t.id, Action: a.ID, Node: target, Resource: a.Resource,
 		Primitive: a.Primitive, Task: string(a.Task), Interval: a.Interval}
